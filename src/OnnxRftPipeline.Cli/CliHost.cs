@@ -1,0 +1,41 @@
+using System.CommandLine;
+using OnnxRftPipeline.Contracts.Data;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli;
+
+/// <summary>Exit codes and the one place user-facing errors are turned into messages.</summary>
+public static class CliHost
+{
+    public const int Ok = 0, Failure = 1, BadInput = 2, Cancelled = 130;
+
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            AnsiConsole.Console.Profile.Out.Writer.Flush();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return Cancelled;
+        }
+    }
+
+    /// <summary>Errors caused by the user's input or files: print the message, not a stack trace.</summary>
+    static bool IsUserError(Exception e) => e is UserInputException or DataContractException or InvalidDataException
+        or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
+        or FormatException or System.Text.Json.JsonException;
+}
+
+/// <summary>Thrown by verbs for bad arguments or inputs; the message is shown as is.</summary>
+public sealed class UserInputException(string message) : Exception(message);

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>Every verb of `rft`, in the order of the pipeline.</summary>
+public static class VerbCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        DataVerbs.Create(),
+    ];
+}
