@@ -34,7 +34,7 @@ public static class CliHost
     /// <summary>Errors caused by the user's input or files: print the message, not a stack trace.</summary>
     static bool IsUserError(Exception e) => e is UserInputException or DataContractException or InvalidDataException
         or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
-        or FormatException or System.Text.Json.JsonException;
+        or FormatException or System.Text.Json.JsonException or IOException;
 }
 
 /// <summary>Thrown by verbs for bad arguments or inputs; the message is shown as is.</summary>

@@ -8,5 +8,7 @@ public static class VerbCatalog
     public static IEnumerable<Command> All() =>
     [
         DataVerbs.Create(),
+        SelectVerb.Create(),
+        BuildVerb.Create(),
     ];
 }
