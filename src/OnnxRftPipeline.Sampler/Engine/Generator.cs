@@ -1,0 +1,251 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Sampler.Sampling;
+
+namespace OnnxRftPipeline.Sampler.Engine;
+
+/// <summary>
+/// Batched generation over an <see cref="OnnxDecoder"/> following GenAI's batching rules: right padding with
+/// the pad id, attention mask 0 on pads, position = index among a row's real tokens, logits read at each
+/// row's last real token, one mask column appended per step. Beyond GenAI: the K candidates of a prompt share
+/// one prefill, and finished rows are dropped from the batch (their cache rows are compacted away).
+/// </summary>
+public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null)
+{
+    readonly GeneratorOptions _o = options ?? new GeneratorOptions();
+    readonly TokenSampler _sampler = new(decoder.VocabSize);
+
+    sealed class Row(int prompt, int candidate, int promptLength, ulong seed)
+    {
+        public readonly int Prompt = prompt, Candidate = candidate, PromptLength = promptLength;
+        public SplitMix64 Rng = new(seed);
+        public readonly List<int> Tokens = [];
+        public int Sampled;
+        public double SumLogprob;
+        public string? Finish;
+        public int Last;
+    }
+
+    /// <summary>Generates every candidate of every prompt; yields them group by group in input order.</summary>
+    public IEnumerable<Generation> Generate(IReadOnlyList<PromptRequest> prompts, SamplingSettings s,
+        CancellationToken ct = default, Action<int>? onTokens = null)
+    {
+        s.Validate();
+        var stops = s.StopStrings.Select(tokenizer.Encode).Where(t => t.Length > 0).ToArray();
+        foreach (var group in Groups(prompts))
+        {
+            ct.ThrowIfCancellationRequested();
+            var rows = new List<Row>();
+            foreach (var (p, pi) in group.Select((p, i) => (p, i)))
+            {
+                if (p.Tokens.Length == 0) throw new ArgumentException($"prompt '{p.PromptId}' has no tokens");
+                if (p.Tokens.Length >= _o.ContextLength)
+                    throw new ArgumentException($"prompt '{p.PromptId}' has {p.Tokens.Length} tokens; the model's context is {_o.ContextLength}");
+                for (int k = 0; k < p.Candidates; k++)
+                    rows.Add(new Row(pi, k, p.Tokens.Length, CandidateSeeds.Derive(s.Seed, p.PromptId, k)));
+            }
+            if (_o.UseCache) RunCached(group, rows, s, stops, ct, onTokens);
+            else RunUncached(group, rows, s, stops, ct, onTokens);
+            foreach (var r in rows)
+                yield return new Generation(group[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!);
+        }
+    }
+
+    IEnumerable<List<PromptRequest>> Groups(IReadOnlyList<PromptRequest> prompts)
+    {
+        var group = new List<PromptRequest>();
+        int rows = 0;
+        foreach (var p in prompts)
+        {
+            if (p.Candidates < 1) throw new ArgumentException($"prompt '{p.PromptId}': candidates must be >= 1");
+            if (group.Count > 0 && rows + p.Candidates > _o.MaxBatchRows) { yield return group; group = []; rows = 0; }
+            group.Add(p);
+            rows += p.Candidates;
+        }
+        if (group.Count > 0) yield return group;
+    }
+
+    void RunCached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    {
+        int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize;
+        // Prefill units: one per prompt when shared, one per candidate row otherwise.
+        var unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
+        var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
+        int units = unitTokens.Length, width = unitTokens.Max(t => t.Length);
+
+        var ids = new long[units * width];
+        var mask = new long[units * width];
+        var pos = new long[units * width];
+        for (int u = 0; u < units; u++)
+            for (int c = 0; c < width; c++)
+            {
+                bool real = c < unitTokens[u].Length;
+                ids[u * width + c] = real ? unitTokens[u][c] : tokenizer.PadId;
+                mask[u * width + c] = real ? 1 : 0;
+                pos[u * width + c] = real ? c : 0;
+            }
+
+        IReadOnlyList<OrtValue> past;
+        IDisposable pastOwner;
+        var active = new List<int>();
+        using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
+        using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
+        using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
+        {
+            var empty = decoder.EmptyPast(units);
+            using var outputs = decoder.Run(idsV, maskV, posV, empty);
+            foreach (var e in empty) e.Dispose();
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            for (int r = 0; r < rows.Count; r++)
+            {
+                int u = unitOfRow[r];
+                Step(rows[r], logits.Slice((u * width + unitTokens[u].Length - 1) * v, v), s, stops);
+                if (rows[r].Finish is null) active.Add(r);
+            }
+            onTokens?.Invoke(rows.Count);
+            // Copy each active row's prompt cache out of its prefill unit: the shared-prefill fan-out.
+            var gathered = GatherRows(outputs.Skip(1).ToArray(), active.Select(r => unitOfRow[r]).ToArray(), kvH, width, d);
+            past = gathered;
+            pastOwner = new Owner(gathered);
+        }
+
+        int t = width;                        // current cache length
+        var maskBuf = new long[rows.Count * (width + s.MaxNewTokens + 1)];
+        var idBuf = new long[rows.Count];
+        var posBuf = new long[rows.Count];
+        try
+        {
+            while (active.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                int a = active.Count;
+                for (int i = 0; i < a; i++)
+                {
+                    var row = rows[active[i]];
+                    idBuf[i] = row.Last;
+                    posBuf[i] = row.PromptLength + row.Sampled - 1;
+                    for (int c = 0; c <= t; c++)
+                        maskBuf[i * (t + 1) + c] = c < row.PromptLength || c >= width ? 1 : 0;
+                }
+                IDisposableReadOnlyCollection<OrtValue> outputs;
+                using (var idsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, idBuf.AsMemory(0, a), [a, 1]))
+                using (var maskV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, maskBuf.AsMemory(0, a * (t + 1)), [a, t + 1]))
+                using (var posV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, posBuf.AsMemory(0, a), [a, 1]))
+                    outputs = decoder.Run(idsV, maskV, posV, past);
+                pastOwner.Dispose();
+                t++;
+                var logits = outputs[0].GetTensorDataAsSpan<float>();
+                var still = new List<int>(a);
+                var keep = new List<int>(a);
+                for (int i = 0; i < a; i++)
+                {
+                    var row = rows[active[i]];
+                    Step(row, logits.Slice(i * v, v), s, stops);
+                    if (row.Finish is null) { still.Add(active[i]); keep.Add(i); }
+                }
+                onTokens?.Invoke(a);
+                var presents = outputs.Skip(1).ToArray();
+                if (still.Count == a) { past = presents; pastOwner = outputs; }
+                else
+                {
+                    // Finished rows stop costing work: drop their cache rows.
+                    var gathered = still.Count > 0 ? GatherRows(presents, keep.ToArray(), kvH, t, d) : [];
+                    outputs.Dispose();
+                    past = gathered;
+                    pastOwner = new Owner(gathered);
+                }
+                active = still;
+            }
+        }
+        finally { pastOwner.Dispose(); }
+    }
+
+    /// <summary>The no-cache baseline: every step re-runs the full prompt + generated sequence.</summary>
+    void RunUncached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    {
+        int v = decoder.VocabSize;
+        // Rows still running have no eos or removed stop sequence yet, so prompt + Tokens is exactly what was fed.
+        var active = Enumerable.Range(0, rows.Count).ToList();
+        while (active.Count > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            int a = active.Count;
+            var seqs = active.Select(r => group[rows[r].Prompt].Tokens.Concat(rows[r].Tokens).ToArray()).ToArray();
+            int width = seqs.Max(x => x.Length);
+            var ids = new long[a * width];
+            var mask = new long[a * width];
+            var pos = new long[a * width];
+            for (int i = 0; i < a; i++)
+                for (int c = 0; c < width; c++)
+                {
+                    bool real = c < seqs[i].Length;
+                    ids[i * width + c] = real ? seqs[i][c] : tokenizer.PadId;
+                    mask[i * width + c] = real ? 1 : 0;
+                    pos[i * width + c] = real ? c : 0;
+                }
+            using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [a, width]);
+            using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [a, width]);
+            using var posV = OrtValue.CreateTensorValueFromMemory(pos, [a, width]);
+            var empty = decoder.EmptyPast(a);
+            using var outputs = decoder.Run(idsV, maskV, posV, empty);
+            foreach (var e in empty) e.Dispose();
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            var still = new List<int>(a);
+            for (int i = 0; i < a; i++)
+            {
+                var row = rows[active[i]];
+                Step(row, logits.Slice((i * width + seqs[i].Length - 1) * v, v), s, stops);
+                if (row.Finish is null) still.Add(active[i]);
+            }
+            onTokens?.Invoke(a);
+            active = still;
+        }
+    }
+
+    /// <summary>Samples one token for a row and decides whether the row is finished (eos, stop string, length, context).</summary>
+    void Step(Row row, ReadOnlySpan<float> logits, SamplingSettings s, int[][] stops)
+    {
+        var (token, logprob) = _sampler.Next(logits, s, ref row.Rng);
+        row.Sampled++;
+        row.SumLogprob += logprob;
+        row.Last = token;
+        if (token == tokenizer.EosId) { row.Finish = "eos"; return; }
+        row.Tokens.Add(token);
+        foreach (var stop in stops)
+            if (EndsWith(row.Tokens, stop))
+            {
+                row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
+                row.Finish = "stop";
+                return;
+            }
+        if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= _o.ContextLength) row.Finish = "length";
+    }
+
+    static bool EndsWith(List<int> tokens, int[] suffix)
+    {
+        if (tokens.Count < suffix.Length) return false;
+        for (int i = 0; i < suffix.Length; i++)
+            if (tokens[tokens.Count - suffix.Length + i] != suffix[i]) return false;
+        return true;
+    }
+
+    /// <summary>New cache tensors holding the given batch rows of each source tensor [B,kvH,T,D].</summary>
+    static OrtValue[] GatherRows(IReadOnlyList<OrtValue> source, int[] rows, int kvH, int t, int d)
+    {
+        int slab = kvH * t * d;
+        var result = new OrtValue[source.Count];
+        for (int j = 0; j < source.Count; j++)
+        {
+            var src = source[j].GetTensorDataAsSpan<float>();
+            var dst = new float[rows.Length * slab];
+            for (int i = 0; i < rows.Length; i++) src.Slice(rows[i] * slab, slab).CopyTo(dst.AsSpan(i * slab, slab));
+            result[j] = OrtValue.CreateTensorValueFromMemory(dst, [rows.Length, kvH, t, d]);
+        }
+        return result;
+    }
+
+    sealed class Owner(OrtValue[] values) : IDisposable
+    {
+        public void Dispose() { foreach (var x in values) x.Dispose(); }
+    }
+}

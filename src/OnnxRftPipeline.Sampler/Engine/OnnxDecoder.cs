@@ -1,0 +1,86 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace OnnxRftPipeline.Sampler.Engine;
+
+/// <summary>
+/// One ONNX Runtime session of a decoder graph with GenAI's interface: input_ids/attention_mask/position_ids
+/// plus past_key_values.N.{key,value} [B,kvH,P,D] in, logits [B,S,V] and present.N.{key,value} [B,kvH,P+S,D] out.
+/// Dimensions are read from the graph itself, so the engine needs no side channel to run a model.
+/// </summary>
+public sealed class OnnxDecoder : IDisposable
+{
+    readonly InferenceSession _session;
+    readonly RunOptions _runOptions = new();
+    readonly string[] _inputNames;
+    readonly string[] _outputNames;
+    readonly OrtValue[] _inputs;
+
+    public int Layers { get; }
+    public int KvHeads { get; }
+    public int HeadDim { get; }
+    public int VocabSize { get; }
+    public bool HasPositionIds { get; }
+
+    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null)
+    {
+        io ??= new DecoderIo();
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
+        using var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount,
+            InterOpNumThreads = 1,
+        };
+        _session = new InferenceSession(modelPath, so);
+        var inputs = _session.InputMetadata;
+        while (inputs.ContainsKey(DecoderIo.Name(io.PastKey, Layers))) Layers++;
+        if (Layers == 0 || !inputs.ContainsKey(io.InputIds) || !_session.OutputMetadata.ContainsKey(io.Logits))
+            throw new InvalidDataException($"{modelPath}: not a decoder with GenAI's interface (needs {io.InputIds}, {DecoderIo.Name(io.PastKey, 0)}, … and output {io.Logits})");
+        var kv = inputs[DecoderIo.Name(io.PastKey, 0)].Dimensions;
+        KvHeads = kv[1];
+        HeadDim = kv[3];
+        VocabSize = _session.OutputMetadata[io.Logits].Dimensions[2];
+        if (KvHeads <= 0 || HeadDim <= 0 || VocabSize <= 0)
+            throw new InvalidDataException($"{modelPath}: KV heads, head size and vocabulary must be static in the graph");
+        HasPositionIds = inputs.ContainsKey(io.PositionIds);
+
+        var names = new List<string> { io.InputIds, io.AttentionMask };
+        if (HasPositionIds) names.Add(io.PositionIds);
+        for (int l = 0; l < Layers; l++) { names.Add(DecoderIo.Name(io.PastKey, l)); names.Add(DecoderIo.Name(io.PastValue, l)); }
+        _inputNames = names.ToArray();
+        var outs = new List<string> { io.Logits };
+        for (int l = 0; l < Layers; l++) { outs.Add(DecoderIo.Name(io.PresentKey, l)); outs.Add(DecoderIo.Name(io.PresentValue, l)); }
+        _outputNames = outs.ToArray();
+        _inputs = new OrtValue[_inputNames.Length];
+    }
+
+    /// <summary>
+    /// Runs one forward pass. <paramref name="past"/> holds 2×Layers values (key, value per layer). The result's
+    /// element 0 is logits, then present key/value per layer; the caller disposes it when done with the cache.
+    /// </summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(OrtValue inputIds, OrtValue attentionMask, OrtValue? positionIds, IReadOnlyList<OrtValue> past)
+    {
+        int i = 0;
+        _inputs[i++] = inputIds;
+        _inputs[i++] = attentionMask;
+        if (HasPositionIds) _inputs[i++] = positionIds ?? throw new ArgumentNullException(nameof(positionIds));
+        for (int j = 0; j < past.Count; j++) _inputs[i++] = past[j];
+        return _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
+    }
+
+    /// <summary>An empty cache (P = 0) for a batch, as the first step of GenAI's protocol is fed.</summary>
+    public OrtValue[] EmptyPast(int batch)
+    {
+        var past = new OrtValue[2 * Layers];
+        for (int j = 0; j < past.Length; j++)
+            past[j] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [batch, KvHeads, 0, HeadDim]);
+        return past;
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

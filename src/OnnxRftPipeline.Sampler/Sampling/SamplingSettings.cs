@@ -1,0 +1,23 @@
+namespace OnnxRftPipeline.Sampler.Sampling;
+
+/// <summary>How candidates are drawn. Temperature 0 means greedy.</summary>
+public sealed record SamplingSettings
+{
+    public double Temperature { get; init; } = 0.7;
+    /// <summary>0 disables top-k.</summary>
+    public int TopK { get; init; }
+    /// <summary>1 disables nucleus sampling.</summary>
+    public double TopP { get; init; } = 1.0;
+    public int MaxNewTokens { get; init; } = 128;
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    public long Seed { get; init; } = 1234;
+
+    public void Validate()
+    {
+        if (Temperature < 0 || double.IsNaN(Temperature)) throw new ArgumentException($"--temperature must be >= 0, got {Temperature}");
+        if (TopK < 0) throw new ArgumentException($"--top-k must be >= 0, got {TopK}");
+        if (TopP is <= 0 or > 1) throw new ArgumentException($"--top-p must be in (0, 1], got {TopP}");
+        if (MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens must be >= 1, got {MaxNewTokens}");
+        if (StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("--stop strings must not be empty");
+    }
+}
