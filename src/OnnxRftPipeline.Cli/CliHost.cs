@@ -24,6 +24,11 @@ public static class CliHost
             Console.Error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
+        catch (OnnxRftPipeline.Cli.Cycle.StageFailedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled.");

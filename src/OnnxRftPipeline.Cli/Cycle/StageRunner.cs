@@ -1,0 +1,91 @@
+using Polly;
+using Polly.Retry;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Cycle;
+
+/// <summary>A transient failure worth retrying (a busy file, a flaky external verifier, a service hiccup).</summary>
+public sealed class TransientStageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Runs a cycle's stages in order against a manifest. A stage whose record says done, whose outputs exist and
+/// whose inputs have the same checksums is skipped; anything else runs (again). Transient failures are retried
+/// with exponential backoff (Polly); a permanent one marks the stage failed, saves the manifest and stops,
+/// leaving finished stages intact.
+/// </summary>
+public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetries = 2, TimeSpan? baseDelay = null)
+{
+    readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<TransientStageException>()
+                .Handle<IOException>(e => e is not (FileNotFoundException or DirectoryNotFoundException)),
+            MaxRetryAttempts = maxRetries,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = baseDelay ?? TimeSpan.FromSeconds(1),
+            OnRetry = a =>
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]retrying[/] after: {a.Outcome.Exception?.Message}");
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
+
+    public string RunDir => runDir;
+    public string Path(string relative) => System.IO.Path.Combine(runDir, relative);
+
+    /// <summary>Runs (or skips) one stage. <paramref name="work"/> must write its outputs atomically.</summary>
+    public async Task<StageRecord> RunAsync(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+        Func<StageRecord, CancellationToken, Task> work, CancellationToken ct)
+    {
+        var record = manifest.Stage(name);
+        var checksums = inputs.ToDictionary(i => i, i => Checksums.Of(Path(i)));
+        bool upToDate = record.Status == "done"
+                        && outputs.All(o => File.Exists(Path(o)) || Directory.Exists(Path(o)))
+                        && checksums.Count == record.Inputs.Count
+                        && checksums.All(kv => record.Inputs.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        if (upToDate)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]stage {name}: done earlier, skipped[/]");
+            return record;
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"[bold]stage {name}[/]");
+        record.Status = "running";
+        record.StartedAt = DateTime.UtcNow;
+        record.Error = null;
+        record.Inputs = checksums;
+        record.Outputs = outputs.ToList();
+        manifest.Save(runDir);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await _retry.ExecuteAsync(async token =>
+            {
+                record.Attempts++;
+                await work(record, token);
+            }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            record.Status = "failed";
+            record.Error = e.Message;
+            record.Seconds = started.Elapsed.TotalSeconds;
+            manifest.Save(runDir);
+            throw new StageFailedException(name, e);
+        }
+        record.Status = "done";
+        record.FinishedAt = DateTime.UtcNow;
+        record.Seconds = started.Elapsed.TotalSeconds;
+        manifest.Save(runDir);
+        return record;
+    }
+}
+
+/// <summary>A stage failed permanently; earlier stages' outputs are intact and the run can be resumed.</summary>
+public sealed class StageFailedException(string stage, Exception inner)
+    : Exception($"stage '{stage}' failed: {inner.Message} (finished stages are kept; fix the cause and run the same command to resume)", inner)
+{
+    public string Stage { get; } = stage;
+}
