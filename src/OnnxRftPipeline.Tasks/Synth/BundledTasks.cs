@@ -3,7 +3,7 @@ namespace OnnxRftPipeline.Tasks.Synth;
 /// <summary>The tasks <c>rft data synth --task NAME</c> knows.</summary>
 public static class BundledTasks
 {
-    static readonly ISynthTask[] Tasks = [new AdditionTask(), new ArithmeticTask(), new SortTask()];
+    static readonly ISynthTask[] Tasks = [new AdditionTask(), new ArithmeticTask(), new SortTask(), new CountTask()];
 
     public static IReadOnlyList<ISynthTask> All => Tasks;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
 
@@ -99,7 +100,8 @@ public abstract class SynthTask : ISynthTask
     static string MetadataJson(string split, Difficulty d, NoiseKind? kind, string? cleanResponse)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        // Relaxed escaping keeps "+" and "<" readable in clean_response; the output is still valid JSON.
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("split", split);

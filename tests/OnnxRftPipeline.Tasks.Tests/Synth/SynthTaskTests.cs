@@ -181,6 +181,21 @@ public class SynthTaskTests
     }
 
     [Fact]
+    public void Count_steps_keep_a_running_count()
+    {
+        Assert.Equal("a0\nb1\nc1\nb2\nd2\nb3\n#### 3", CountTask.Solve('b', "abcbdb").Render());
+        var d = Make("count", 300, 0, seed: 10);
+        Assert.All(d.Train, r =>
+        {
+            var target = r.Prompt["Q: count ".Length];
+            var word = r.Prompt["Q: count x in ".Length..^1];
+            Assert.Equal(word.Count(c => c == target).ToString(CultureInfo.InvariantCulture), r.Answer);
+            Assert.Equal(word.Length, r.Response.Split('\n').Length - 1);
+        });
+        Assert.Contains(d.Train, r => r.Answer == "0");
+    }
+
+    [Fact]
     public void Eval_set_does_not_depend_on_train_size_and_seeds_differ()
     {
         var a = Make("arithmetic", 10, 50, seed: 42);
@@ -213,6 +228,6 @@ public class SynthTaskTests
     public void Unknown_task_lists_the_known_names()
     {
         var e = Assert.Throws<SynthException>(() => BundledTasks.Get("multiply"));
-        Assert.Contains("unknown task 'multiply' (known: addition, arithmetic, sort)", e.Message);
+        Assert.Contains("unknown task 'multiply' (known: addition, arithmetic, sort, count)", e.Message);
     }
 }
