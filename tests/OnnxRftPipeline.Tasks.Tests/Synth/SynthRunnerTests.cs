@@ -3,12 +3,24 @@ using OnnxRftPipeline.Tasks.Synth;
 
 namespace OnnxRftPipeline.Tasks.Tests.Synth;
 
-public class SynthRunnerTests
+public sealed class SynthRunnerTests : IDisposable
 {
+    readonly List<string> dirs = [];
+
+    public void Dispose()
+    {
+        foreach (var d in dirs) try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+    }
+
     static SynthRequest Request(string task, string outDir, int seed = 5, double noise = 0.2) =>
         new(task, 300, 60, seed, SynthOptions.FromCli(noise, "easy=1,medium=1,hard=1", "skip,wrong"), outDir);
 
-    static string NewDir() => Directory.CreateTempSubdirectory("rft-synth-").FullName;
+    string NewDir()
+    {
+        var d = Directory.CreateTempSubdirectory("rft-synth-").FullName;
+        dirs.Add(d);
+        return d;
+    }
 
     [Theory]
     [MemberData(nameof(SynthTaskTests.TaskNames), MemberType = typeof(SynthTaskTests))]
