@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace OnnxRftPipeline.Tasks.Synth;
+
+/// <summary>
+/// Multi-digit addition worked column by column from the least significant digit, with the carry in
+/// written explicitly on every line (column-wise steps with explicit carries are learnable by small
+/// transformers). Example: prompt <c>Q: 347+85\n</c>, response
+/// <c>7+5+0=12\n4+8+1=13\n3+0+1=4\n#### 432</c>.
+/// Difficulty = digits of the longer operand: easy 1–2, medium 3, hard 4–5.
+/// </summary>
+public sealed class AdditionTask : SynthTask
+{
+    public override string Name => "addition";
+    public override string Description => "multi-digit addition, column by column with explicit carries";
+    public override string DefaultVerifier => "numeric";
+
+    protected override SynthProblem Make(Random rng, Difficulty difficulty)
+    {
+        int longer = difficulty switch { Difficulty.Easy => rng.Next(1, 3), Difficulty.Medium => 3, _ => rng.Next(4, 6) };
+        int shorter = rng.Next(1, longer + 1);
+        long a = Number(rng, longer), b = Number(rng, shorter);
+        if (rng.Next(2) == 0) (a, b) = (b, a);
+        return new SynthProblem($"Q: {a}+{b}\n", Solve(a, b));
+    }
+
+    public static WorkedSolution Solve(long a, long b)
+    {
+        var steps = new List<string>();
+        int carry = 0;
+        for (long x = a, y = b; x > 0 || y > 0 || steps.Count == 0; x /= 10, y /= 10)
+        {
+            int da = (int)(x % 10), db = (int)(y % 10), sum = da + db + carry;
+            steps.Add($"{da}+{db}+{carry}={sum}");
+            carry = sum / 10;
+        }
+        return new WorkedSolution(steps, (a + b).ToString(CultureInfo.InvariantCulture));
+    }
+
+    static long Number(Random rng, int digits)
+    {
+        if (digits == 1) return rng.Next(0, 10);
+        long v = rng.Next(1, 10);
+        for (int i = 1; i < digits; i++) v = v * 10 + rng.Next(0, 10);
+        return v;
+    }
+
+    protected internal override string WrongAnswer(Random rng, string answer) => WrongInteger(rng, answer);
+}
