@@ -39,14 +39,29 @@ public static class PartFiles
         }
     }
 
-    /// <summary>The part files of a dataset: a single .parquet file, or every part-*.parquet in a folder, in name order.</summary>
+    /// <summary>
+    /// The part files of a dataset to read: a single file, or every part-*.parquet in a folder, in name order.
+    /// A folder without finished parts is an error naming the folder, never an empty dataset: an empty
+    /// output is written as one part with zero rows (<see cref="PartWriter{T}"/> does this).
+    /// </summary>
     public static IReadOnlyList<string> ListParts(string dirOrFile)
     {
         if (File.Exists(dirOrFile)) return new[] { dirOrFile };
         if (!Directory.Exists(dirOrFile))
             throw new DataContractException($"{dirOrFile}: no such file or folder.");
-        return Directory.GetFiles(dirOrFile, "part-*.parquet").OrderBy(p => p, StringComparer.Ordinal).ToArray();
+        var parts = ExistingParts(dirOrFile);
+        if (parts.Count > 0) return parts;
+        var others = Directory.GetFiles(dirOrFile, "*.parquet").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        var unfinished = Directory.GetFiles(dirOrFile, "*" + TempSuffix).Length;
+        throw new DataContractException($"{dirOrFile}: no part files (part-NNNNN.parquet) in this folder" +
+            (others.Length > 0 ? $"; it holds {string.Join(", ", others.Take(3))}{(others.Length > 3 ? ", …" : "")}: pass a file path to read one" : "") +
+            (unfinished > 0 ? $"; {unfinished} unfinished temp part(s) from an interrupted writer" : "") + ".");
     }
+
+    /// <summary>The finished part files already in a folder (possibly none), in name order; for writers and resume.</summary>
+    public static IReadOnlyList<string> ExistingParts(string dir) => Directory.Exists(dir)
+        ? Directory.GetFiles(dir, "part-*.parquet").Order(StringComparer.Ordinal).ToArray()
+        : Array.Empty<string>();
 
     /// <summary>Reads every part of a dataset, checking each file's schema against T's contract first.</summary>
     public static async Task<List<T>> ReadAllAsync<T>(string dirOrFile, CancellationToken ct = default) where T : class, new()
