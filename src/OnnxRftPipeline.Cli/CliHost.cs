@@ -39,7 +39,9 @@ public static class CliHost
     /// <summary>Errors caused by the user's input or files: print the message, not a stack trace.</summary>
     static bool IsUserError(Exception e) => e is UserInputException or DataContractException or InvalidDataException
         or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
-        or FormatException or System.Text.Json.JsonException or IOException;
+        or FormatException or System.Text.Json.JsonException or IOException
+        or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Contracts.Verifiers.VerifierSpecException
+        or OnnxRftPipeline.Contracts.Verifiers.VerifierException;
 }
 
 /// <summary>Thrown by verbs for bad arguments or inputs; the message is shown as is.</summary>
