@@ -55,7 +55,7 @@ public static class LlamaGraph
         var x = g.Op("Gather", [embed, "input_ids"], attrs: Attr("axis", 0L));
 
         var bias = AttentionBias(g);
-        var (cos, sin) = Rotary(g, c);
+        var rotary = Rotary(g, c, ops);
         var scale = g.ConstFloatScalar("attn_scale", (float)(1.0 / Math.Sqrt(D)));
         var shapeHeads = g.ConstInt64("shape_heads", 0, 0, nH, D);
         var shapeKvHeads = g.ConstInt64("shape_kv_heads", 0, 0, kvH, D);
@@ -65,17 +65,29 @@ public static class LlamaGraph
         var shapeScoresGrouped = g.ConstInt64("shape_scores_grouped", 0, kvH, -1, 0);
         var shapeCtxHeads = g.ConstInt64("shape_ctx_heads", 0, nH, -1, D);
 
-        string Norm(string input, string weightName)
-            => RmsNorm(g, input, Vector(weightName), (float)c.RmsNormEps, ops);
+        string Norm(string input, string weightName) => RmsNorm(g, input, Vector(weightName), (float)c.RmsNormEps, ops);
+        // Residual add followed by the next RMSNorm; one fused kernel in contrib mode.
+        (string Sum, string Normed) AddNorm(string residual, string branch, string weightName)
+        {
+            if (ops == GraphOps.Contrib)
+            {
+                var outs = g.OpMulti("SkipSimplifiedLayerNormalization", [residual, branch, Vector(weightName)],
+                    [g.Fresh("skip_norm"), "", "", g.Fresh("residual")], MicrosoftDomain, Attr("epsilon", (float)c.RmsNormEps));
+                return (outs[3], outs[0]);
+            }
+            var sum = g.Op("Add", [residual, branch]);
+            return (sum, Norm(sum, weightName));
+        }
 
+        var h = Norm(x, LlamaConfig.Names.InputNorm(0));
         for (int l = 0; l < c.NumHiddenLayers; l++)
         {
-            var h = Norm(x, LlamaConfig.Names.InputNorm(l));
-            string Heads(string input, string w, string shape)
-                => g.Op("Transpose", [g.Op("Reshape", [g.Op("MatMul", [input, Linear(w)]), shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
-            var q = Rope(g, Heads(h, LlamaConfig.Names.Q(l), shapeHeads), cos, sin, D);
-            var k = Rope(g, Heads(h, LlamaConfig.Names.K(l), shapeKvHeads), cos, sin, D);
-            var v = Heads(h, LlamaConfig.Names.V(l), shapeKvHeads);
+            string Project(string input, string w) => g.Op("MatMul", [input, Linear(w)]);
+            string Heads(string projected, string shape)
+                => g.Op("Transpose", [g.Op("Reshape", [projected, shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
+            var q = Heads(Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), shapeHeads);
+            var k = Heads(Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops), shapeKvHeads);
+            var v = Heads(Project(h, LlamaConfig.Names.V(l)), shapeKvHeads);
             var presentK = g.Op("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", attrs: Attr("axis", 2L));
             var presentV = g.Op("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", attrs: Attr("axis", 2L));
 
@@ -90,21 +102,20 @@ public static class LlamaGraph
             var ctx = g.Op("MatMul", [probs, presentV]);
             if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
             ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
-            x = g.Op("Add", [x, g.Op("MatMul", [ctx, Linear(LlamaConfig.Names.O(l))])]);
+            var (afterAttn, h2) = AddNorm(x, Project(ctx, LlamaConfig.Names.O(l)), LlamaConfig.Names.PostAttnNorm(l));
 
-            var h2 = Norm(x, LlamaConfig.Names.PostAttnNorm(l));
-            var gate = g.Op("MatMul", [h2, Linear(LlamaConfig.Names.Gate(l))]);
-            var up = g.Op("MatMul", [h2, Linear(LlamaConfig.Names.Up(l))]);
+            var gate = Project(h2, LlamaConfig.Names.Gate(l));
+            var up = Project(h2, LlamaConfig.Names.Up(l));
             var act = g.Op("Mul", [g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]), up]);
-            x = g.Op("Add", [x, g.Op("MatMul", [act, Linear(LlamaConfig.Names.Down(l))])]);
+            var nextNorm = l + 1 < c.NumHiddenLayers ? LlamaConfig.Names.InputNorm(l + 1) : LlamaConfig.Names.FinalNorm;
+            (x, h) = AddNorm(afterAttn, Project(act, LlamaConfig.Names.Down(l)), nextNorm);
         }
 
-        var final = Norm(x, LlamaConfig.Names.FinalNorm);
         // Tied: transpose the embedding in the graph (ORT folds it once at load) instead of storing it twice.
-        var head = c.TieWordEmbeddings
+        var lmHead = c.TieWordEmbeddings
             ? g.Op("Transpose", [embed], attrs: AttrInts("perm", 1, 0))
             : Linear(LlamaConfig.Names.LmHead);
-        g.Op("MatMul", [final, head], "logits");
+        g.Op("MatMul", [h, lmHead], "logits");
 
         var model = new ModelProto
         {
@@ -135,22 +146,33 @@ public static class LlamaGraph
         return g.Op("Where", [blocked, g.ConstFloatScalar("masked_bias", MaskedBias), g.ConstFloatScalar("zero_f", 0f)], "attention_bias");
     }
 
+    /// <summary>What rotary embedding needs: clamped positions and, per mode, gathered cos/sin or the tables.</summary>
+    sealed record RotaryInputs(string Positions, string Cos, string Sin);
+
     /// <summary>
-    /// cos/sin [B,1,S,D] gathered from constant tables by position_ids, clamped to the table so a pad's
-    /// arbitrary position cannot index out of range. Angles follow HF's float32 computation:
-    /// inv_freq_i = 1/theta^(2i/D) and angle = pos·inv_freq_i in float32, halves duplicated.
+    /// Positions are clamped to the table so a pad's arbitrary position cannot index out of range.
+    /// Standard: cos/sin [B,S,1,D] gathered once and shared by every layer (broadcast over heads of
+    /// [B,S,N,D] activations). Contrib: the half tables [maxPos, D/2] RotaryEmbedding indexes itself.
+    /// Angles follow HF's float32 computation: inv_freq_i = 1/theta^(2i/D), angle = pos·inv_freq_i in float32.
     /// </summary>
-    static (string Cos, string Sin) Rotary(OnnxGraphBuilder g, LlamaConfig c)
+    static RotaryInputs Rotary(OnnxGraphBuilder g, LlamaConfig c, GraphOps ops)
     {
         var (cosTable, sinTable) = RotaryTables(c);
         int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim;
+        var pos = g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)], "position_ids_clamped");
+        if (ops == GraphOps.Contrib)
+        {
+            float[] Half(float[] t) => Enumerable.Range(0, maxPos).SelectMany(p => t.AsSpan(p * D, D / 2).ToArray()).ToArray();
+            return new RotaryInputs(pos,
+                g.Initializer("rotary_cos_half", [maxPos, D / 2], Half(cosTable)),
+                g.Initializer("rotary_sin_half", [maxPos, D / 2], Half(sinTable)));
+        }
         var cosT = g.Initializer("rotary_cos", [maxPos, D], cosTable);
         var sinT = g.Initializer("rotary_sin", [maxPos, D], sinTable);
-        var pos = g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)]);
-        var axis1 = g.ConstInt64("axes_head", 1);
-        var cos = g.Op("Unsqueeze", [g.Op("Gather", [cosT, pos], attrs: Attr("axis", 0L)), axis1], "rotary_cos_bsd");
-        var sin = g.Op("Unsqueeze", [g.Op("Gather", [sinT, pos], attrs: Attr("axis", 0L)), axis1], "rotary_sin_bsd");
-        return (cos, sin);
+        var axis2 = g.ConstInt64("axes_head", 2);
+        var cos = g.Op("Unsqueeze", [g.Op("Gather", [cosT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_cos_bs1d");
+        var sin = g.Op("Unsqueeze", [g.Op("Gather", [sinT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_sin_bs1d");
+        return new RotaryInputs(pos, cos, sin);
     }
 
     public static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c)
@@ -170,14 +192,22 @@ public static class LlamaGraph
         return (cos, sin);
     }
 
-    /// <summary>x·cos + rotate_half(x)·sin with rotate_half(x) = [-x2, x1] over the last axis.</summary>
-    static string Rope(OnnxGraphBuilder g, string x, string cos, string sin, int D)
+    /// <summary>
+    /// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] per head, on projections [B,S,heads·D].
+    /// Standard ops work on the [B,S,heads,D] view; contrib uses com.microsoft RotaryEmbedding (non-interleaved).
+    /// </summary>
+    static string Rope(OnnxGraphBuilder g, string projected, int heads, RotaryInputs r, int D, GraphOps ops)
     {
+        if (ops == GraphOps.Contrib)
+            return g.Op("RotaryEmbedding", [projected, r.Positions, r.Cos, r.Sin], domain: MicrosoftDomain,
+                attrs: [Attr("interleaved", 0L), Attr("num_heads", (long)heads)]);
+        var x = g.Op("Reshape", [projected, g.ConstInt64("shape_rope", 0, 0, heads, D)]);
         var axis = g.ConstInt64("rope_axis", 3);
         var x1 = g.Op("Slice", [x, g.ConstInt64("rope_lo", 0), g.ConstInt64("rope_mid", D / 2), axis]);
         var x2 = g.Op("Slice", [x, g.ConstInt64("rope_mid", D / 2), g.ConstInt64("rope_hi", D), axis]);
         var rotated = g.Op("Concat", [g.Op("Neg", [x2]), x1], attrs: Attr("axis", -1L));
-        return g.Op("Add", [g.Op("Mul", [x, cos]), g.Op("Mul", [rotated, sin])]);
+        var y = g.Op("Add", [g.Op("Mul", [x, r.Cos]), g.Op("Mul", [rotated, r.Sin])]);
+        return g.Op("Reshape", [y, g.ConstInt64("shape_rope_merge", 0, 0, heads * D)]);
     }
 
     /// <summary>
