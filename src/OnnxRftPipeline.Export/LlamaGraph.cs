@@ -1,0 +1,234 @@
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Export.Onnx;
+using static OnnxRftPipeline.Export.OnnxGraphBuilder;
+using DT = OnnxRftPipeline.Export.Onnx.TensorProto.Types.DataType;
+
+namespace OnnxRftPipeline.Export;
+
+/// <summary>
+/// Builds the decoder graph of a Llama checkpoint with GenAI's I/O names (see data-schemas/model-folder.md):
+/// input_ids/position_ids [B,S], attention_mask [B,T], past_key_values.N.key/value [B,kvH,P,D] →
+/// logits [B,S,V], present.N.key/value [B,kvH,T,D] with T = P + S.
+/// Attention rule: the query in cache column P+i sees key column j iff j ≤ P+i and attention_mask[b,j] = 1,
+/// so right-padded prompts and the gaps they leave in the cache are skipped.
+/// </summary>
+public static class LlamaGraph
+{
+    public const int Opset = 17;
+    /// <summary>ONNX IR version matching opset 17.</summary>
+    public const int IrVersion = 8;
+    /// <summary>Additive bias for blocked keys. Finite (not -inf) so a query with every key blocked
+    /// (a row that is all padding) gets a uniform softmax instead of NaN; exp(-1e9 - max) is 0 in fp32.</summary>
+    public const float MaskedBias = -1e9f;
+
+    public static ModelProto Build(LlamaCheckpoint ckpt, GraphOps ops)
+    {
+        var c = ckpt.Config;
+        var g = new OnnxGraphBuilder();
+        int nH = c.NumAttentionHeads, kvH = c.NumKeyValueHeads, D = c.HeadDim, H = c.HiddenSize, V = c.VocabSize;
+        int group = nH / kvH;
+
+        g.Input(Value("input_ids", DT.Int64, "batch_size", "sequence_length"));
+        g.Input(Value("attention_mask", DT.Int64, "batch_size", "total_sequence_length"));
+        g.Input(Value("position_ids", DT.Int64, "batch_size", "sequence_length"));
+        for (int l = 0; l < c.NumHiddenLayers; l++)
+        {
+            g.Input(Value($"past_key_values.{l}.key", DT.Float, "batch_size", kvH, "past_sequence_length", D));
+            g.Input(Value($"past_key_values.{l}.value", DT.Float, "batch_size", kvH, "past_sequence_length", D));
+        }
+        g.Output(Value("logits", DT.Float, "batch_size", "sequence_length", V));
+        for (int l = 0; l < c.NumHiddenLayers; l++)
+        {
+            g.Output(Value($"present.{l}.key", DT.Float, "batch_size", kvH, "total_sequence_length", D));
+            g.Output(Value($"present.{l}.value", DT.Float, "batch_size", kvH, "total_sequence_length", D));
+        }
+
+        // Weights: linear layers stored transposed ([in, out]) so every projection is one MatMul.
+        string Linear(string name)
+        {
+            var t = ckpt.Tensors[name];
+            return g.Initializer(name + ".T", [t.Shape[1], t.Shape[0]], Transpose(t.Data, (int)t.Shape[0], (int)t.Shape[1]));
+        }
+        string Vector(string name) => g.Initializer(name, ckpt.Tensors[name].Shape, ckpt.Tensors[name].Data);
+
+        var embed = g.Initializer(LlamaConfig.Names.Embed, [V, H], ckpt[LlamaConfig.Names.Embed]);
+        var x = g.Op("Gather", [embed, "input_ids"], attrs: Attr("axis", 0L));
+
+        var bias = AttentionBias(g);
+        var rotary = Rotary(g, c, ops);
+        var scale = g.ConstFloatScalar("attn_scale", (float)(1.0 / Math.Sqrt(D)));
+        var shapeHeads = g.ConstInt64("shape_heads", 0, 0, nH, D);
+        var shapeKvHeads = g.ConstInt64("shape_kv_heads", 0, 0, kvH, D);
+        var shapeMerge = g.ConstInt64("shape_merge", 0, 0, nH * D);
+        var shapeGrouped = g.ConstInt64("shape_grouped", 0, kvH, -1, D);
+        var shapeScoresHeads = g.ConstInt64("shape_scores_heads", 0, nH, -1, 0);
+        var shapeScoresGrouped = g.ConstInt64("shape_scores_grouped", 0, kvH, -1, 0);
+        var shapeCtxHeads = g.ConstInt64("shape_ctx_heads", 0, nH, -1, D);
+
+        string Norm(string input, string weightName) => RmsNorm(g, input, Vector(weightName), (float)c.RmsNormEps, ops);
+        // Residual add followed by the next RMSNorm; one fused kernel in contrib mode.
+        (string Sum, string Normed) AddNorm(string residual, string branch, string weightName)
+        {
+            if (ops == GraphOps.Contrib)
+            {
+                var outs = g.OpMulti("SkipSimplifiedLayerNormalization", [residual, branch, Vector(weightName)],
+                    [g.Fresh("skip_norm"), "", "", g.Fresh("residual")], MicrosoftDomain, Attr("epsilon", (float)c.RmsNormEps));
+                return (outs[3], outs[0]);
+            }
+            var sum = g.Op("Add", [residual, branch]);
+            return (sum, Norm(sum, weightName));
+        }
+
+        var h = Norm(x, LlamaConfig.Names.InputNorm(0));
+        for (int l = 0; l < c.NumHiddenLayers; l++)
+        {
+            string Project(string input, string w) => g.Op("MatMul", [input, Linear(w)]);
+            string Heads(string projected, string shape)
+                => g.Op("Transpose", [g.Op("Reshape", [projected, shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
+            var q = Heads(Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), shapeHeads);
+            var k = Heads(Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops), shapeKvHeads);
+            var v = Heads(Project(h, LlamaConfig.Names.V(l)), shapeKvHeads);
+            var presentK = g.Op("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", attrs: Attr("axis", 2L));
+            var presentV = g.Op("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", attrs: Attr("axis", 2L));
+
+            // GQA without copying K/V: query heads kv*group+j are regrouped as [B, kvH, group*S, D]
+            // so each K/V head multiplies its own group of queries (HF's repeat_kv order).
+            var qs = g.Op("Mul", [q, scale]);
+            if (group > 1) qs = g.Op("Reshape", [qs, shapeGrouped]);
+            var scores = g.Op("MatMul", [qs, g.Op("Transpose", [presentK], attrs: AttrInts("perm", 0, 1, 3, 2))]);
+            if (group > 1) scores = g.Op("Reshape", [scores, shapeScoresHeads]);
+            var probs = g.Op("Softmax", [g.Op("Add", [scores, bias])], attrs: Attr("axis", -1L));
+            if (group > 1) probs = g.Op("Reshape", [probs, shapeScoresGrouped]);
+            var ctx = g.Op("MatMul", [probs, presentV]);
+            if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
+            ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
+            var (afterAttn, h2) = AddNorm(x, Project(ctx, LlamaConfig.Names.O(l)), LlamaConfig.Names.PostAttnNorm(l));
+
+            var gate = Project(h2, LlamaConfig.Names.Gate(l));
+            var up = Project(h2, LlamaConfig.Names.Up(l));
+            var act = g.Op("Mul", [g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]), up]);
+            var nextNorm = l + 1 < c.NumHiddenLayers ? LlamaConfig.Names.InputNorm(l + 1) : LlamaConfig.Names.FinalNorm;
+            (x, h) = AddNorm(afterAttn, Project(act, LlamaConfig.Names.Down(l)), nextNorm);
+        }
+
+        // Tied: transpose the embedding in the graph (ORT folds it once at load) instead of storing it twice.
+        var lmHead = c.TieWordEmbeddings
+            ? g.Op("Transpose", [embed], attrs: AttrInts("perm", 1, 0))
+            : Linear(LlamaConfig.Names.LmHead);
+        g.Op("MatMul", [h, lmHead], "logits");
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "OnnxRftPipeline.Export",
+            ProducerVersion = typeof(LlamaGraph).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = g.Graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (g.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+        return model;
+    }
+
+    /// <summary>[B,1,S,T] additive bias: 0 where the query may attend the key, <see cref="MaskedBias"/> elsewhere.</summary>
+    static string AttentionBias(OnnxGraphBuilder g)
+    {
+        var seqLen = g.Op("Shape", ["input_ids"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
+        var totalLen = g.Op("Shape", ["attention_mask"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
+        var pastLen = g.Op("Squeeze", [g.Op("Sub", [totalLen, seqLen])]);
+        var total = g.Op("Squeeze", [totalLen]);
+        var zero = g.ConstInt64Scalar("zero_i64", 0);
+        var one = g.ConstInt64Scalar("one_i64", 1);
+        var keyCol = g.Op("Unsqueeze", [g.Op("Range", [zero, total, one]), g.ConstInt64("axes0", 0)]);        // [1,T]
+        var queryCol = g.Op("Unsqueeze", [g.Op("Range", [pastLen, total, one]), g.ConstInt64("axes1", 1)]);   // [S,1]
+        var future = g.Op("Greater", [keyCol, queryCol]);                                                     // [S,T]
+        var padded = g.Op("Unsqueeze", [g.Op("Equal", ["attention_mask", zero]), g.ConstInt64("axes12", 1, 2)]); // [B,1,1,T]
+        var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,T]
+        return g.Op("Where", [blocked, g.ConstFloatScalar("masked_bias", MaskedBias), g.ConstFloatScalar("zero_f", 0f)], "attention_bias");
+    }
+
+    /// <summary>What rotary embedding needs: clamped positions and, per mode, gathered cos/sin or the tables.</summary>
+    sealed record RotaryInputs(string Positions, string Cos, string Sin);
+
+    /// <summary>
+    /// Positions are clamped to the table so a pad's arbitrary position cannot index out of range.
+    /// Standard: cos/sin [B,S,1,D] gathered once and shared by every layer (broadcast over heads of
+    /// [B,S,N,D] activations). Contrib: the half tables [maxPos, D/2] RotaryEmbedding indexes itself.
+    /// Angles follow HF's float32 computation: inv_freq_i = 1/theta^(2i/D), angle = pos·inv_freq_i in float32.
+    /// </summary>
+    static RotaryInputs Rotary(OnnxGraphBuilder g, LlamaConfig c, GraphOps ops)
+    {
+        var (cosTable, sinTable) = RotaryTables(c);
+        int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim;
+        var pos = g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)], "position_ids_clamped");
+        if (ops == GraphOps.Contrib)
+        {
+            float[] Half(float[] t) => Enumerable.Range(0, maxPos).SelectMany(p => t.AsSpan(p * D, D / 2).ToArray()).ToArray();
+            return new RotaryInputs(pos,
+                g.Initializer("rotary_cos_half", [maxPos, D / 2], Half(cosTable)),
+                g.Initializer("rotary_sin_half", [maxPos, D / 2], Half(sinTable)));
+        }
+        var cosT = g.Initializer("rotary_cos", [maxPos, D], cosTable);
+        var sinT = g.Initializer("rotary_sin", [maxPos, D], sinTable);
+        var axis2 = g.ConstInt64("axes_head", 2);
+        var cos = g.Op("Unsqueeze", [g.Op("Gather", [cosT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_cos_bs1d");
+        var sin = g.Op("Unsqueeze", [g.Op("Gather", [sinT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_sin_bs1d");
+        return new RotaryInputs(pos, cos, sin);
+    }
+
+    public static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c)
+    {
+        int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim, half = D / 2;
+        var invFreq = new float[half];
+        for (int i = 0; i < half; i++) invFreq[i] = 1f / MathF.Pow((float)c.RopeTheta, (2f * i) / D);
+        var cos = new float[maxPos * D];
+        var sin = new float[maxPos * D];
+        for (int p = 0; p < maxPos; p++)
+            for (int i = 0; i < half; i++)
+            {
+                float angle = p * invFreq[i];
+                cos[p * D + i] = cos[p * D + half + i] = (float)Math.Cos(angle);
+                sin[p * D + i] = sin[p * D + half + i] = (float)Math.Sin(angle);
+            }
+        return (cos, sin);
+    }
+
+    /// <summary>
+    /// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] per head, on projections [B,S,heads·D].
+    /// Standard ops work on the [B,S,heads,D] view; contrib uses com.microsoft RotaryEmbedding (non-interleaved).
+    /// </summary>
+    static string Rope(OnnxGraphBuilder g, string projected, int heads, RotaryInputs r, int D, GraphOps ops)
+    {
+        if (ops == GraphOps.Contrib)
+            return g.Op("RotaryEmbedding", [projected, r.Positions, r.Cos, r.Sin], domain: MicrosoftDomain,
+                attrs: [Attr("interleaved", 0L), Attr("num_heads", (long)heads)]);
+        var x = g.Op("Reshape", [projected, g.ConstInt64("shape_rope", 0, 0, heads, D)]);
+        var axis = g.ConstInt64("rope_axis", 3);
+        var x1 = g.Op("Slice", [x, g.ConstInt64("rope_lo", 0), g.ConstInt64("rope_mid", D / 2), axis]);
+        var x2 = g.Op("Slice", [x, g.ConstInt64("rope_mid", D / 2), g.ConstInt64("rope_hi", D), axis]);
+        var rotated = g.Op("Concat", [g.Op("Neg", [x2]), x1], attrs: Attr("axis", -1L));
+        var y = g.Op("Add", [g.Op("Mul", [x, r.Cos]), g.Op("Mul", [rotated, r.Sin])]);
+        return g.Op("Reshape", [y, g.ConstInt64("shape_rope_merge", 0, 0, heads * D)]);
+    }
+
+    /// <summary>
+    /// RMSNorm x / sqrt(mean(x²) + eps) · w. Standard: composed as Pow/ReduceMean/Add/Sqrt/Div/Mul, the
+    /// pattern ORT fuses into its SimplifiedLayerNormalization kernel. Contrib: that op directly.
+    /// </summary>
+    static string RmsNorm(OnnxGraphBuilder g, string x, string weight, float eps, GraphOps ops)
+    {
+        if (ops == GraphOps.Contrib)
+            return g.Op("SimplifiedLayerNormalization", [x, weight], attrs: [Attr("axis", -1L), Attr("epsilon", eps), Attr("stash_type", 1L)]);
+        var meanSq = g.Op("ReduceMean", [g.Op("Pow", [x, g.ConstFloatScalar("two", 2f)])], attrs: [AttrInts("axes", -1), Attr("keepdims", 1L)]);
+        var denom = g.Op("Sqrt", [g.Op("Add", [meanSq, g.ConstFloatScalar("rms_eps", eps)])]);
+        return g.Op("Mul", [g.Op("Div", [x, denom]), weight]);
+    }
+
+    static float[] Transpose(float[] a, int rows, int cols)
+    {
+        var t = new float[a.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
+
+namespace OnnxRftPipeline.Export;
+
+public sealed record ExportResult(string OutDir, IReadOnlyList<string> Files, GenAiConfig Config, RftModelInfo Info);
+
+/// <summary>
+/// `rft export`: checkpoint folder → onnxruntime-genai style model folder (model.onnx [+ .data],
+/// genai_config.json, tokenizer files, rft_model.json). The folder is assembled under a temp
+/// sibling name and renamed into place, so a failed export leaves nothing behind.
+/// </summary>
+public static class OnnxExporter
+{
+    public const string ModelFile = "model.onnx";
+
+    public static ExportResult Export(string checkpointDir, string outDir, ExportOptions options)
+    {
+        outDir = Path.GetFullPath(outDir.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        if (Directory.Exists(outDir) && !options.Force)
+            throw new IOException($"{outDir}: model version already exists (use --force to replace it)");
+        if (File.Exists(outDir)) throw new IOException($"{outDir}: exists and is a file");
+
+        var ckpt = LlamaCheckpoint.Load(checkpointDir);
+        var c = ckpt.Config;
+        int contextLength = options.ContextLength ?? c.MaxPositionEmbeddings;
+        if (contextLength <= 0 || contextLength > c.MaxPositionEmbeddings)
+            throw new ArgumentException($"context length {contextLength} must be in [1, max_position_embeddings={c.MaxPositionEmbeddings}]");
+
+        var parent = Path.GetDirectoryName(outDir) ?? throw new ArgumentException($"{outDir}: has no parent folder");
+        Directory.CreateDirectory(parent);
+        var tmp = Path.Combine(parent, $".{Path.GetFileName(outDir)}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            var model = LlamaGraph.Build(ckpt, options.Ops);
+            bool external = OnnxModelWriter.InitializerBytes(model) >= options.ExternalDataThresholdBytes;
+            var modelFiles = OnnxModelWriter.Write(model, tmp, ModelFile, external);
+
+            foreach (var f in TokenizerFiles.All)
+            {
+                var src = Path.Combine(ckpt.Dir, f);
+                if (!File.Exists(src)) throw new FileNotFoundException($"{src}: tokenizer file missing", src);
+                File.Copy(src, Path.Combine(tmp, f));
+            }
+
+            var config = GenAiConfigFor(c, ckpt.Tokenizer, contextLength);
+            config.Validate(GenAiConfig.FileName);
+            File.WriteAllText(Path.Combine(tmp, GenAiConfig.FileName), config.ToJson());
+
+            var info = new RftModelInfo
+            {
+                ModelName = options.ModelName ?? Path.GetFileName(parent),
+                ModelVersion = options.ModelVersion ?? Path.GetFileName(outDir),
+                SourceCheckpoint = ckpt.Dir,
+                SourceSha256 = Sha256(Path.Combine(ckpt.Dir, LlamaCheckpoint.WeightsFile)),
+                ExportedAtUtc = options.UtcNow(),
+                Exporter = $"OnnxRftPipeline.Export {typeof(OnnxExporter).Assembly.GetName().Version}",
+                OnnxOpset = LlamaGraph.Opset,
+                GraphOps = options.Ops == GraphOps.Contrib ? "contrib" : "standard",
+                ModelFiles = modelFiles.ToArray(),
+                MaxPositionEmbeddings = c.MaxPositionEmbeddings,
+            };
+            File.WriteAllText(Path.Combine(tmp, RftModelInfo.FileName), info.ToJson());
+
+            // The folder must load through the same contract the sampler uses before it is published.
+            ModelFolder.Load(tmp);
+
+            Publish(tmp, outDir, options.Force);
+            var files = Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            return new ExportResult(outDir, files!, config, info);
+        }
+        catch
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+            throw;
+        }
+    }
+
+    public static GenAiConfig GenAiConfigFor(LlamaConfig c, ITokenizer tok, int contextLength) => new()
+    {
+        Model = new GenAiModel
+        {
+            Type = "llama",
+            ContextLength = contextLength,
+            VocabSize = c.VocabSize,
+            BosTokenId = tok.BosId,
+            EosTokenId = [tok.EosId],
+            PadTokenId = tok.PadId,
+            Decoder = new GenAiDecoder
+            {
+                Filename = ModelFile,
+                HeadSize = c.HeadDim,
+                HiddenSize = c.HiddenSize,
+                NumAttentionHeads = c.NumAttentionHeads,
+                NumKeyValueHeads = c.NumKeyValueHeads,
+                NumHiddenLayers = c.NumHiddenLayers,
+            },
+        },
+        Search = new GenAiSearch { MaxLength = contextLength },
+    };
+
+    /// <summary>Renames the finished temp folder into place; with force the old version is moved aside first
+    /// and deleted only after the new one is in place.</summary>
+    static void Publish(string tmp, string outDir, bool force)
+    {
+        string? old = null;
+        if (Directory.Exists(outDir))
+        {
+            if (!force) throw new IOException($"{outDir}: model version already exists (use --force to replace it)");
+            old = tmp + ".old";
+            Directory.Move(outDir, old);
+        }
+        try { Directory.Move(tmp, outDir); }
+        catch
+        {
+            if (old is not null) Directory.Move(old, outDir);
+            throw;
+        }
+        if (old is not null) Directory.Delete(old, recursive: true);
+    }
+
+    static string Sha256(string path)
+    {
+        using var fs = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(fs));
+    }
+}

@@ -1,0 +1,90 @@
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
+using Xunit.Abstractions;
+
+namespace OnnxRftPipeline.Export.Tests;
+
+public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
+{
+    readonly string _root = Path.Combine(Path.GetTempPath(), "export-tests-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
+
+    const float Tolerance = 1e-4f;
+
+    [Theory]
+    [InlineData(true, 2, 4, GraphOps.Standard, false)]   // tied, GQA (2 query heads per KV head)
+    [InlineData(false, 4, 4, GraphOps.Standard, true)]   // untied, plain multi-head, external data file
+    [InlineData(false, 1, 4, GraphOps.Standard, false)]  // untied, multi-query
+    [InlineData(true, 2, 4, GraphOps.Contrib, false)]    // contrib ops variant
+    public void Ort_logits_match_reference_for_padded_prefill_and_three_cached_steps(bool tied, int kvHeads, int heads, GraphOps ops, bool external)
+    {
+        var config = TinyCheckpoint.Config(tied, kvHeads, heads);
+        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), config, seed: 7 + kvHeads);
+        var result = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"),
+            new ExportOptions { Ops = ops, ExternalDataThresholdBytes = external ? 0 : long.MaxValue });
+        Assert.Equal(external, result.Files.Contains("model.onnx.data"));
+
+        var folder = ModelFolder.Open(Path.Combine(_root, "models", "tiny"));
+        var reference = new ReferenceLlama(ckpt);
+        var rng = new Random(11);
+        int[] promptLens = [5, 2, 7];
+        int B = promptLens.Length, S = promptLens.Max(), V = config.VocabSize;
+        var rows = promptLens.Select(n => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToList()).ToArray();
+
+        // Right-padded prefill; pads get the pad id, mask 0 and an out-of-table position (must be harmless).
+        var ids = new long[B * S]; var pos = new long[B * S]; var mask = new long[B * S];
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < S; s++)
+            {
+                bool real = s < promptLens[b];
+                ids[b * S + s] = real ? rows[b][s] : ByteTokenizer.Pad;
+                pos[b * S + s] = real ? s : 100_000;
+                mask[b * S + s] = real ? 1 : 0;
+            }
+        using var run = new OrtDecoderRun(folder, B);
+        var logits = run.Step(ids, pos, mask, S);
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+        double worst = 0;
+        for (int b = 0; b < B; b++)
+        {
+            var expected = reference.Forward(rows[b]);
+            for (int s = 0; s < promptLens[b]; s++)
+                worst = Math.Max(worst, MaxAbsDiff(expected[s], logits.AsSpan((b * S + s) * V, V)));
+        }
+        AssertShapes(run, B, config, S);
+
+        for (int step = 0; step < 3; step++)
+        {
+            var next = new long[B]; var nextPos = new long[B];
+            for (int b = 0; b < B; b++)
+            {
+                next[b] = rng.Next(0, 256);
+                nextPos[b] = rows[b].Count;   // the row's next real position, whatever its cache column
+                rows[b].Add(next[b]);
+            }
+            logits = run.Step(next, nextPos, Enumerable.Repeat(1L, B).ToArray(), 1);
+            for (int b = 0; b < B; b++)
+                worst = Math.Max(worst, MaxAbsDiff(reference.Forward(rows[b])[^1], logits.AsSpan(b * V, V)));
+            AssertShapes(run, B, config, S + step + 1);
+        }
+        output.WriteLine($"max abs logit difference {worst:E3}");
+        Assert.True(worst <= Tolerance, $"max abs logit difference {worst:E3} exceeds {Tolerance:E0}");
+        // The comparison must be meaningful: logits of a random model differ between tokens.
+        Assert.True(logits.Take(V).Max() - logits.Take(V).Min() > 0.5f);
+    }
+
+    static void AssertShapes(OrtDecoderRun run, int batch, LlamaConfig c, int total)
+    {
+        Assert.Equal(2 * c.NumHiddenLayers, run.PresentShapes.Count);
+        foreach (var shape in run.PresentShapes)
+            Assert.Equal([batch, c.NumKeyValueHeads, total, c.HeadDim], shape);
+    }
+
+    static double MaxAbsDiff(float[] expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double m = 0;
+        for (int i = 0; i < expected.Length; i++) m = Math.Max(m, Math.Abs(expected[i] - actual[i]));
+        return m;
+    }
+}
