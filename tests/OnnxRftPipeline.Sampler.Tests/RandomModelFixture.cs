@@ -1,0 +1,36 @@
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Export;
+using OnnxRftPipeline.Sampler.Engine;
+
+namespace OnnxRftPipeline.Sampler.Tests;
+
+/// <summary>A small random-weight model exported to a real model folder, shared by the engine tests.</summary>
+public sealed class RandomModelFixture : IDisposable
+{
+    public string Root { get; } = Directory.CreateTempSubdirectory("rft-sampler-model-").FullName;
+    public string ModelDir { get; }
+    public OnnxDecoder Decoder { get; }
+    public ByteTokenizer Tokenizer { get; } = new();
+
+    public RandomModelFixture()
+    {
+        var config = new LlamaConfig
+        {
+            HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
+            VocabSize = ByteTokenizer.Size, MaxPositionEmbeddings = 96, BosTokenId = ByteTokenizer.Bos,
+            EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
+        };
+        var ckpt = RandomCheckpoint.Write(Path.Combine(Root, "ckpt"), config, seed: 11);
+        ModelDir = OnnxExporter.Export(ckpt, Path.Combine(Root, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1" }).OutDir;
+        Decoder = new OnnxDecoder(Path.Combine(ModelDir, "model.onnx"), threads: 1);
+    }
+
+    public Generator Generator(GeneratorOptions? o = null) => new(Decoder, Tokenizer, (o ?? new GeneratorOptions()) with { ContextLength = 96 });
+
+    public void Dispose()
+    {
+        Decoder.Dispose();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
