@@ -14,13 +14,25 @@ public static class PartFiles
 
     public static string PartName(int index) => $"part-{index:D5}.parquet";
 
+    /// <summary>
+    /// A shard's part name: shards writing into one shared folder never collide, and name order groups them.
+    /// </summary>
+    public static string ShardPartName(int shard, int shardCount, int index) => $"part-s{shard:D3}of{shardCount:D3}-{index:D5}.parquet";
+
     /// <summary>Writes one part file atomically; lineage goes into the Parquet key-value metadata.</summary>
-    public static async Task<string> WritePartAsync<T>(string dir, int partIndex, IReadOnlyCollection<T> rows,
+    public static Task<string> WritePartAsync<T>(string dir, int partIndex, IReadOnlyCollection<T> rows,
+        IReadOnlyDictionary<string, string>? metadata = null, CancellationToken ct = default) where T : class, new() =>
+        WritePartAsync(dir, PartName(partIndex), rows, metadata, ct);
+
+    /// <summary>Writes one part file with a given name (which must match part-*.parquet) atomically.</summary>
+    public static async Task<string> WritePartAsync<T>(string dir, string partName, IReadOnlyCollection<T> rows,
         IReadOnlyDictionary<string, string>? metadata = null, CancellationToken ct = default) where T : class, new()
     {
+        if (!partName.StartsWith("part-", StringComparison.Ordinal) || !partName.EndsWith(".parquet", StringComparison.Ordinal))
+            throw new ArgumentException($"part file name '{partName}' must match part-*.parquet");
         Directory.CreateDirectory(dir);
-        var final = Path.Combine(dir, PartName(partIndex));
-        var tmp = Path.Combine(dir, $".{PartName(partIndex)}.{Guid.NewGuid():N}{TempSuffix}");
+        var final = Path.Combine(dir, partName);
+        var tmp = Path.Combine(dir, $".{partName}.{Guid.NewGuid():N}{TempSuffix}");
         try
         {
             await using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))

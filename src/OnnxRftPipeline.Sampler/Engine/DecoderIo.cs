@@ -14,3 +14,19 @@ public sealed record DecoderIo
 
     public static string Name(string template, int layer) => template.Replace("%d", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
+
+public static class DecoderIoExtensions
+{
+    /// <summary>The names a model folder's genai_config.json declares.</summary>
+    public static DecoderIo ToDecoderIo(this OnnxRftPipeline.Contracts.Models.GenAiDecoder d) => new()
+    {
+        InputIds = d.Inputs.InputIds,
+        AttentionMask = d.Inputs.AttentionMask,
+        PositionIds = d.Inputs.PositionIds,
+        PastKey = d.Inputs.PastKeyNames,
+        PastValue = d.Inputs.PastValueNames,
+        Logits = d.Outputs.Logits,
+        PresentKey = d.Outputs.PresentKeyNames,
+        PresentValue = d.Outputs.PresentValueNames,
+    };
+}
