@@ -9,6 +9,7 @@ public static class VerbCatalog
     [
         DataVerbs.Create(),
         SelectVerb.Create(),
+        SampleVerb.Create(),
         BuildVerb.Create(),
     ];
 }

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Sampler.Jobs;
+using OnnxRftPipeline.Sampler.Sampling;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>`rft sample`: K verified candidates per (hard) prompt with the ONNX Runtime sampler.</summary>
+public static class SampleVerb
+{
+    public static Command Create()
+    {
+        var model = Opt.Required<string>("--model", "Model folder, or models/NAME for its newest version.");
+        var prompts = Opt.Required<string>("--prompts", "SFT examples whose prompts are sampled.");
+        var hardness = Opt.Optional<string>("--hardness", "Hardness dataset from `rft select`.");
+        var onlyHard = Opt.Flag("--only-hard", "Sample only prompts the hardness marks hard.");
+        var k = Opt.With("--k", 8, "Candidates per prompt.");
+        var temperature = Opt.With("--temperature", 0.7, "Sampling temperature (0 = greedy).");
+        var topP = Opt.With("--top-p", 1.0, "Nucleus sampling mass (1 = off).");
+        var topK = Opt.With("--top-k", 0, "Keep only the k most likely tokens (0 = off).");
+        var maxNew = Opt.With("--max-new-tokens", 128, "Most tokens generated per candidate.");
+        var stop = Opt.Optional<string[]>("--stop", "Stop string (repeatable).");
+        var seed = Opt.With("--seed", 1234L, "Seed; each candidate's stream derives from (seed, prompt id, candidate index).");
+        var verifier = Opt.Required<string>("--verifier", "Verifier spec, e.g. numeric, exact, regex:pattern=..., cmd:path=...");
+        var outDir = Opt.Required<string>("--out", "Output folder for candidates part files (shards may share it).");
+        var shard = Opt.With("--shard", "0/1", "This process's shard i/n (prompts split by a hash of their id).");
+        var resume = Opt.Flag("--resume", "Continue a killed job: keep finished parts, generate the rest.");
+        var perPart = Opt.With("--prompts-per-part", 32, "Prompts per part file (the unit of resumption).");
+        var batch = Opt.With("--max-batch-rows", 64, "Most candidate rows decoded together.");
+        var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
+        var cmd = new Command("sample", "Draw K candidates per prompt (hard prompts only with --only-hard), verify and write them.")
+            .With(model, prompts, hardness, onlyHard, k, temperature, topP, topK, maxNew, stop, seed, verifier, outDir, shard, resume, perPart, batch, threads);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var (index, count) = SampleJobOptions.ParseShard(p.GetValue(shard)!);
+            var options = new SampleJobOptions
+            {
+                Model = p.GetValue(model)!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
+                K = p.GetValue(k), Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, ShardIndex = index, ShardCount = count,
+                Resume = p.GetValue(resume), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
+                Sampling = new SamplingSettings
+                {
+                    Temperature = p.GetValue(temperature), TopP = p.GetValue(topP), TopK = p.GetValue(topK),
+                    MaxNewTokens = p.GetValue(maxNew), StopStrings = p.GetValue(stop) ?? [], Seed = p.GetValue(seed),
+                },
+            };
+            var s = await RunWithProgressAsync(options, ct);
+            Render(s);
+            return CliHost.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs a sampling job under a progress bar of prompts, with token throughput in the description.</summary>
+    public static Task<SampleSummary> RunWithProgressAsync(SampleJobOptions options, CancellationToken ct) =>
+        ProgressView.RunAsync("prompts", async ctx =>
+        {
+            var task = ctx.AddTask("sampling", maxValue: 1);
+            var started = DateTime.UtcNow;
+            var progress = new Progress<SampleProgress>(x =>
+            {
+                task.MaxValue = Math.Max(1, x.PromptsTotal);
+                task.Value = x.PromptsDone;
+                var secs = Math.Max(1e-3, (DateTime.UtcNow - started).TotalSeconds);
+                task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling ({x.Tokens} tokens, {x.Tokens / secs:F0} tok/s)");
+            });
+            var s = await SampleJob.RunAsync(options, progress, ct);
+            task.Value = task.MaxValue;
+            return s;
+        });
+
+    public static void Render(SampleSummary s)
+    {
+        var t = new Table().Title($"candidates → {Markup.Escape(s.OutDir)}")
+            .AddColumns("prompts", "resumed", "candidates", "distinct", "accepted", "prompts with accepted", "tokens", "tokens/s", "seconds");
+        t.AddRow(new object[] { s.Prompts, s.PromptsResumed, s.Candidates, s.DistinctCandidates, s.Accepted, s.PromptsWithAccepted, s.SampledTokens,
+                s.SampledTokens / Math.Max(1e-3, s.Seconds), s.Seconds }
+            .Select(x => x is double d ? d.ToString("F1", CultureInfo.InvariantCulture) : Convert.ToString(x, CultureInfo.InvariantCulture)!).ToArray());
+        AnsiConsole.Write(t);
+    }
+}
