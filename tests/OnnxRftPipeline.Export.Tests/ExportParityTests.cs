@@ -73,6 +73,24 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
         Assert.True(logits.Take(V).Max() - logits.Take(V).Min() > 0.5f);
     }
 
+    [Fact]
+    public void An_all_padding_row_yields_finite_logits_and_leaves_other_rows_exact()
+    {
+        var config = TinyCheckpoint.Config(tied: true, kvHeads: 2);
+        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), config, seed: 3);
+        var folder = ModelFolder.Load(OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "t", "v1"), new ExportOptions()).OutDir);
+        long[] row0 = [256, 72, 105, 33];
+        int S = row0.Length, V = config.VocabSize;
+        var ids = row0.Concat(Enumerable.Repeat((long)ByteTokenizer.Pad, S)).ToArray();
+        var pos = new long[] { 0, 1, 2, 3, -5, 0, 999, 3 };
+        var mask = new long[] { 1, 1, 1, 1, 0, 0, 0, 0 };
+        using var run = new OrtDecoderRun(folder, 2);
+        var logits = run.Step(ids, pos, mask, S);
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+        var expected = new ReferenceLlama(ckpt).Forward(row0);
+        for (int s = 0; s < S; s++) Assert.True(MaxAbsDiff(expected[s], logits.AsSpan(s * V, V)) <= Tolerance);
+    }
+
     static void AssertShapes(OrtDecoderRun run, int batch, LlamaConfig c, int total)
     {
         Assert.Equal(2 * c.NumHiddenLayers, run.PresentShapes.Count);
