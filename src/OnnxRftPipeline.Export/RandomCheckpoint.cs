@@ -12,6 +12,15 @@ public static class RandomCheckpoint
     public static string Write(string dir, LlamaConfig config, int seed)
     {
         Directory.CreateDirectory(dir);
+        SafeTensors.Write(Path.Combine(dir, LlamaCheckpoint.WeightsFile), Tensors(config, seed));
+        config.Save(Path.Combine(dir, LlamaCheckpoint.ConfigFile));
+        TokenizerFiles.Write(dir, new ByteTokenizer());
+        return dir;
+    }
+
+    /// <summary>Random weights with the HF names and shapes; norms around 1 so every weight matters.</summary>
+    public static List<NamedTensor> Tensors(LlamaConfig config, int seed)
+    {
         var rng = new Random(seed);
         var tensors = new List<NamedTensor>();
         foreach (var (name, shape) in LlamaCheckpoint.ExpectedTensors(config))
@@ -24,9 +33,6 @@ public static class RandomCheckpoint
             for (long i = 0; i < n; i++) data[i] = (float)((isNorm ? 1.0 : 0.0) + scale * (rng.NextDouble() * 2 - 1) * 1.7);
             tensors.Add(new NamedTensor(name, shape, data));
         }
-        SafeTensors.Write(Path.Combine(dir, LlamaCheckpoint.WeightsFile), tensors);
-        config.Save(Path.Combine(dir, LlamaCheckpoint.ConfigFile));
-        TokenizerFiles.Write(dir, new ByteTokenizer());
-        return dir;
+        return tensors;
     }
 }

@@ -23,24 +23,7 @@ public static class TinyCheckpoint
         PadTokenId = ByteTokenizer.Pad,
     };
 
-    /// <summary>Random weights with the HF names and shapes; norms around 1 so every weight matters.</summary>
-    public static List<NamedTensor> RandomTensors(LlamaConfig c, int seed)
-    {
-        var rng = new Random(seed);
-        var list = new List<NamedTensor>();
-        foreach (var (name, shape) in LlamaCheckpoint.ExpectedTensors(c))
-        {
-            long n = shape.Aggregate(1L, (a, b) => a * b);
-            var data = new float[n];
-            bool isNorm = shape.Length == 1;
-            // Scale ~ 1/sqrt(fan_in) keeps activations O(1); embeddings larger so logits spread.
-            double scale = isNorm ? 0.2 : name == LlamaConfig.Names.Embed ? 0.5 : 1.0 / Math.Sqrt(shape[1]);
-            for (long i = 0; i < n; i++)
-                data[i] = (float)((isNorm ? 1.0 : 0.0) + scale * (rng.NextDouble() * 2 - 1) * 1.7);
-            list.Add(new NamedTensor(name, shape, data));
-        }
-        return list;
-    }
+    public static List<NamedTensor> RandomTensors(LlamaConfig c, int seed) => RandomCheckpoint.Tensors(c, seed);
 
     public static string Write(string dir, LlamaConfig c, int seed, Func<List<NamedTensor>, List<NamedTensor>>? edit = null)
     {

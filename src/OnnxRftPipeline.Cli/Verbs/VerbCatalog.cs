@@ -8,8 +8,10 @@ public static class VerbCatalog
     public static IEnumerable<Command> All() =>
     [
         DataVerbs.Create(),
+        ExportVerb.Create(),
         SelectVerb.Create(),
         SampleVerb.Create(),
         BuildVerb.Create(),
+        EvalVerb.Create(),
     ];
 }

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using OnnxRftPipeline.Export;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>`rft export`: a checkpoint → an onnxruntime-genai style model folder.</summary>
+public static class ExportVerb
+{
+    public static Command Create()
+    {
+        var checkpoint = Opt.Required<string>("--checkpoint", "Checkpoint folder (model.safetensors, config.json, tokenizer files).");
+        var outDir = Opt.Required<string>("--out", "Model folder to write, by convention models/NAME/VERSION.");
+        var ops = Opt.With("--ops", GraphOps.Standard, "Standard ONNX ops (portable) or Contrib (ORT CPU fused norms/rotary).");
+        var force = Opt.Flag("--force", "Replace an existing version.");
+        var cmd = new Command("export", "Export a checkpoint to ONNX in onnxruntime-genai's folder layout.").With(checkpoint, outDir, ops, force);
+        cmd.SetAction(p =>
+        {
+            var r = OnnxExporter.Export(p.GetValue(checkpoint)!, p.GetValue(outDir)!, new ExportOptions { Ops = p.GetValue(ops), Force = p.GetValue(force) });
+            AnsiConsole.MarkupLineInterpolated($"[green]exported[/] {r.Info.ModelName}/{r.Info.ModelVersion} → {r.OutDir} ({string.Join(", ", r.Files.Select(Path.GetFileName))})");
+            return CliHost.Ok;
+        });
+        return cmd;
+    }
+}
