@@ -22,10 +22,20 @@ static class TestData
         return c;
     }
 
+    static readonly System.Collections.Concurrent.ConcurrentBag<string> Created = [];
+
     public static string TempDir()
     {
         var d = Path.Combine(Path.GetTempPath(), "rft-trainer-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(d);
+        Created.Add(d);
         return d;
+    }
+
+    /// <summary>Deletes the folders tests made (tests run one at a time, see the assembly attribute).</summary>
+    public static void CleanUp()
+    {
+        while (Created.TryTake(out var d))
+            try { Directory.Delete(d, recursive: true); } catch (IOException) { }
     }
 }

@@ -9,10 +9,11 @@ public static class ModelWeights
 {
     public static List<NamedTensor> ToNamedTensors(LlamaForCausalLM model)
     {
+        using var scope = NewDisposeScope();
         var list = new List<NamedTensor>();
         foreach (var (name, p) in model.named_parameters())
         {
-            using var t = p.detach().contiguous().cpu().to(ScalarType.Float32);
+            var t = p.detach().contiguous().cpu().to(ScalarType.Float32);
             list.Add(new NamedTensor(name, t.shape.ToArray(), t.data<float>().ToArray()));
         }
         return list;
@@ -27,13 +28,13 @@ public static class ModelWeights
         var extra = tensors.Keys.Where(k => !pars.ContainsKey(k)).ToList();
         if (extra.Count > 0) throw new InvalidDataException($"{source}: unexpected tensor(s) {string.Join(", ", extra.Take(5))} (does config.json match, e.g. tie_word_embeddings?)");
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         foreach (var (name, p) in pars)
         {
             var t = tensors[name];
             if (!t.Shape.SequenceEqual(p.shape))
                 throw new InvalidDataException($"{source}: tensor {name} has shape [{string.Join(",", t.Shape)}], model expects [{string.Join(",", p.shape)}]");
-            using var src = tensor(t.Data, t.Shape);
-            p.copy_(src);
+            p.copy_(tensor(t.Data, t.Shape));
         }
     }
 }

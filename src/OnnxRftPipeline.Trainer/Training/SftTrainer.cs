@@ -104,6 +104,7 @@ public static class SftTrainer
 
         void Save()
         {
+            using var scope = NewDisposeScope();
             Checkpoint.Save(ckptDir, model, tok, tmp =>
             {
                 optimizer.save_state_dict(Path.Combine(tmp, Checkpoint.OptimizerFile));
@@ -116,6 +117,7 @@ public static class SftTrainer
             if (!o.RecordTrajectories) return;
             progress?.Report(new TrainProgress(state.Epoch + 1, epochs, state.GlobalStep, totalSteps, 0, 0, TimeSpan.Zero, "trajectories"));
             timer?.Start();
+            using var scope = NewDisposeScope();
             var rows = TrajectoryRecorder.Compute(model, data, o.EvalBatchSize, tok.PadId, epochLabel, state.GlobalStep, state.RunId);
             TrajectoryRecorder.Write(trajDir, state.TrajectoryParts, rows, meta);
             state.TrajectoryParts++;
@@ -138,6 +140,8 @@ public static class SftTrainer
             while (state.NextBatch < batches.Count)
             {
                 ct.ThrowIfCancellationRequested();
+                // One scope per step, around zero_grad too: TorchSharp wraps each grad in a new Tensor there.
+                using var stepScope = NewDisposeScope();
                 var stepWatch = Stopwatch.StartNew();
                 int groupEnd = Math.Min(state.NextBatch + accum, batches.Count);
                 int micro = groupEnd - state.NextBatch;
