@@ -130,9 +130,9 @@ public static class SftTrainer
         double lastLoss = double.NaN, trajSecondsTotal = 0, epochSecondsTotal = 0;
         var runWatch = Stopwatch.StartNew();
         var parameters = model.parameters().ToArray();
-        bool stoppedAtMax = false;
+        bool stoppedAtLimit = false;
 
-        while (state.Epoch < epochs && !stoppedAtMax)
+        while (state.Epoch < epochs && !stoppedAtLimit)
         {
             var batches = Batching.EpochBatches(data, batchSize, o.Seed, state.Epoch);
             var epochWatch = Stopwatch.StartNew();
@@ -182,10 +182,14 @@ public static class SftTrainer
                 bool epochEnd = state.NextBatch >= batches.Count;
                 if (!epochEnd && o.TrajectoryEverySteps > 0 && state.GlobalStep % o.TrajectoryEverySteps == 0)
                     Record(state.Epoch, trajWatch);
-                if (o.MaxSteps is { } max && state.GlobalStep >= max) { stoppedAtMax = true; break; }
+                if ((o.MaxSteps is { } max && state.GlobalStep >= max) || (o.TimeLimit is { } limit && runWatch.Elapsed >= limit))
+                {
+                    stoppedAtLimit = true;
+                    break;
+                }
                 if (!epochEnd && o.SaveEverySteps > 0 && state.GlobalStep % o.SaveEverySteps == 0) Save();
             }
-            if (stoppedAtMax && state.NextBatch < batches.Count)
+            if (stoppedAtLimit && state.NextBatch < batches.Count)
             {
                 Save();
                 break;
@@ -215,14 +219,14 @@ public static class SftTrainer
 
         double share = epochSecondsTotal > 0 ? trajSecondsTotal / epochSecondsTotal : 0;
         double tpsFinal = steadyElapsed > TimeSpan.Zero ? steadyTokens / steadyElapsed.TotalSeconds : 0;
-        log.Write(stoppedAtMax ? "stopped_at_max_steps" : "end", new JsonObject
+        log.Write(stoppedAtLimit ? "stopped_at_limit" : "end", new JsonObject
         {
             ["global_step"] = state.GlobalStep, ["seconds"] = runWatch.Elapsed.TotalSeconds, ["tokens_per_second"] = tpsFinal,
             ["trajectory_share"] = share, ["last_loss"] = lastLoss,
         });
         return new TrainResult(ckptDir, o.RecordTrajectories ? trajDir : null, log.Path, state.GlobalStep,
             state.EpochMeanLosses.ToList(), lastLoss, model.ParameterCount(), state.TrainTokens, tpsFinal,
-            runWatch.Elapsed.TotalSeconds, share);
+            runWatch.Elapsed.TotalSeconds, share, stoppedAtLimit);
     }
 
     /// <summary>Decay on matrices only; norms (1-D) are not decayed, as is usual for transformers.</summary>

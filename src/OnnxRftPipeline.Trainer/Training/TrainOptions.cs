@@ -38,6 +38,8 @@ public sealed class TrainOptions
     public int SaveEverySteps { get; init; }
     /// <summary>Stop after this many optimizer steps in total (benchmarks); the state is saved there.</summary>
     public long? MaxSteps { get; init; }
+    /// <summary>Stop at the first step boundary after this much training time; the state is saved there.</summary>
+    public TimeSpan? TimeLimit { get; init; }
     public ITokenizer? Tokenizer { get; init; }
     public string RunId { get; init; } = $"train-{DateTime.UtcNow:yyyyMMddTHHmmss}";
 }
@@ -59,4 +61,6 @@ public sealed record TrainResult(
     double TokensPerSecond,
     double TrainSeconds,
     /// <summary>Trajectory recording time as a share of epoch time, over this process's epochs.</summary>
-    double TrajectoryShare);
+    double TrajectoryShare,
+    /// <summary>True when MaxSteps or TimeLimit ended the run before its last epoch.</summary>
+    bool StoppedAtLimit);
