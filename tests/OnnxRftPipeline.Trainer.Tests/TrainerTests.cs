@@ -145,6 +145,22 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task Trajectories_every_n_steps_add_mid_epoch_parts()
+    {
+        var dir = TestData.TempDir();
+        // 100 examples, batch 16 → 7 steps per epoch; every 3 steps → steps 3, 6, 9, 12 plus epoch ends 7 and 14.
+        var result = SftTrainer.Run(new TrainOptions
+        {
+            Examples = TestData.Addition(), OutDir = dir, Preset = "tiny", Epochs = 2, BatchSize = 16, Threads = 1, TrajectoryEverySteps = 3,
+        });
+        var rows = await PartFiles.ReadAllAsync<TrajectoryRow>(result.TrajectoriesDir!);
+        var recordings = rows.GroupBy(r => (r.Epoch, r.GlobalStep)).Select(g => (g.Key, Count: g.Count())).OrderBy(x => x.Key.GlobalStep).ToList();
+        Assert.Equal(new[] { (0, 3L), (0, 6L), (1, 7L), (1, 9L), (1, 12L), (2, 14L) }, recordings.Select(r => (r.Key.Epoch, r.Key.GlobalStep)));
+        Assert.All(recordings, r => Assert.Equal(100, r.Count));
+        Assert.Equal(6, PartFiles.ListParts(result.TrajectoriesDir!).Count);
+    }
+
+    [Fact]
     public async Task Trajectory_loss_matches_a_direct_computation()
     {
         var dir = TestData.TempDir();

@@ -16,6 +16,29 @@ public sealed record ObjectiveOptions(ObjectiveKind Kind = ObjectiveKind.Ce, dou
     public static ObjectiveOptions TargetSftFixed(double w) => new(ObjectiveKind.TargetSft, w);
     public static readonly ObjectiveOptions TargetSftModelProb = new(ObjectiveKind.TargetSft, null);
 
+    /// <summary>
+    /// From command-line text: objective "ce" or "target-sft"; target weight a number in [0,1], or
+    /// null/"auto" for w = sg(p_y) (DFT). A weight with "ce" is an error rather than silently ignored.
+    /// </summary>
+    public static ObjectiveOptions Parse(string objective, string? targetWeight = null)
+    {
+        switch (objective.Trim().ToLowerInvariant())
+        {
+            case "ce":
+                if (targetWeight is not null) throw new ArgumentException("--target-weight applies only to --objective target-sft");
+                return Ce;
+            case "target-sft":
+                if (targetWeight is null || targetWeight.Equals("auto", StringComparison.OrdinalIgnoreCase)) return TargetSftModelProb;
+                if (!double.TryParse(targetWeight, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w))
+                    throw new ArgumentException($"--target-weight '{targetWeight}' is not a number or 'auto'");
+                var o = TargetSftFixed(w);
+                o.Validate();
+                return o;
+            default:
+                throw new ArgumentException($"unknown objective '{objective}' (expected ce or target-sft)");
+        }
+    }
+
     public void Validate()
     {
         if (Kind == ObjectiveKind.TargetSft && TargetWeight is { } w && !(w >= 0 && w <= 1))
