@@ -1,0 +1,22 @@
+using OnnxRftPipeline.Bench;
+
+// Sub-benchmarks register here by name; each takes its own options and returns an exit code.
+var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>(StringComparer.Ordinal)
+{
+    ["train"] = ("tokens/s and MFU of training a preset (fp32 matmul peak measured in the same run)", TrainBench.Run),
+    ["train-quality"] = ("exact match of a preset on a held-out addition split after a time budget", TrainQualityBench.Run),
+};
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
+{
+    Console.WriteLine("usage: bench <name> [options]   (bench <name> --help for options)");
+    foreach (var (name, (help, _)) in benchmarks) Console.WriteLine($"  {name,-14} {help}");
+    return args.Length == 0 ? 2 : 0;
+}
+if (!benchmarks.TryGetValue(args[0], out var bench))
+{
+    Console.Error.WriteLine($"unknown benchmark '{args[0]}' (known: {string.Join(", ", benchmarks.Keys)})");
+    return 2;
+}
+try { return bench.Run(args[1..]); }
+catch (ArgumentException e) { Console.Error.WriteLine($"bench {args[0]}: {e.Message}"); return 2; }
