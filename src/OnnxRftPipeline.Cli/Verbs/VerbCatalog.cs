@@ -8,6 +8,7 @@ public static class VerbCatalog
     public static IEnumerable<Command> All() =>
     [
         DataVerbs.Create(),
+        TrainVerb.Create(),
         ExportVerb.Create(),
         SelectVerb.Create(),
         SampleVerb.Create(),

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Trainer.Data;
+using OnnxRftPipeline.Trainer.Model;
+using OnnxRftPipeline.Trainer.Training;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>`rft train`: SFT with per-example loss trajectories, resumable checkpoints.</summary>
+public static class TrainVerb
+{
+    public static Command Create()
+    {
+        var data = Opt.Required<string>("--data", "SFT examples or a next-stage set (folder of part files).");
+        var outDir = Opt.Required<string>("--out", "Run folder: checkpoint/, trajectories/, run_log.jsonl.");
+        var epochs = Opt.Optional<int?>("--epochs", "Epochs (default: the preset's).");
+        var preset = Opt.With("--preset", "small", $"Model size: {string.Join(" | ", Presets.Names)}.");
+        preset.AcceptOnlyFromAmong(Presets.Names);
+        var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining).");
+        var objective = Opt.With("--objective", "ce", "ce | target-sft.");
+        objective.AcceptOnlyFromAmong("ce", "target-sft");
+        var targetWeight = Opt.Optional<string>("--target-weight", "target-sft: weight on the observed token (a number), or 'model' for the model's detached probability (= DFT).");
+        var resume = Opt.Flag("--resume", "Continue from the run folder's last saved state.");
+        var trajectories = Opt.With("--record-trajectories", true, "Record every example's loss after every epoch.");
+        var trajEvery = Opt.With("--trajectory-every-steps", 0, "Also record trajectories every N steps (0 = epoch ends only).");
+        var seed = Opt.With("--seed", 1234, "Seed for initialisation and data order.");
+        var threads = Opt.Optional<int?>("--threads", "Intra-op threads (default: all cores).");
+        var lr = Opt.Optional<double?>("--lr", "Peak learning rate (default: the preset's).");
+        var batch = Opt.Optional<int?>("--batch-size", "Examples per optimizer step (default: the preset's).");
+        var accum = Opt.With("--grad-accumulation", 1, "Micro-batches per optimizer step.");
+        var saveEvery = Opt.With("--save-every-steps", 0, "Save a resumable state every N steps besides epoch ends.");
+        var cmd = new Command("train", "Supervised fine-tuning with loss trajectories (CE or Target-SFT).")
+            .With(data, outDir, epochs, preset, init, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var options = new TrainOptions
+            {
+                Examples = await TrainData.LoadAsync(p.GetValue(data)!, ct), DataSource = p.GetValue(data)!, OutDir = p.GetValue(outDir)!,
+                Epochs = p.GetValue(epochs), Preset = p.GetValue(preset)!, InitCheckpoint = p.GetValue(init),
+                Objective = ObjectiveOptions.Parse(p.GetValue(objective)!, p.GetValue(targetWeight)), Resume = p.GetValue(resume),
+                RecordTrajectories = p.GetValue(trajectories), TrajectoryEverySteps = p.GetValue(trajEvery), Seed = p.GetValue(seed),
+                Threads = p.GetValue(threads), LearningRate = p.GetValue(lr), BatchSize = p.GetValue(batch), GradAccumulation = p.GetValue(accum),
+                SaveEverySteps = p.GetValue(saveEvery),
+            };
+            var r = await RunWithProgressAsync(options, ct);
+            Render(r);
+            return CliHost.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>Trains under a progress bar of optimizer steps showing epoch, loss and tokens/s.</summary>
+    public static Task<TrainResult> RunWithProgressAsync(TrainOptions options, CancellationToken ct) =>
+        ProgressView.RunAsync("steps", async ctx =>
+        {
+            var task = ctx.AddTask("training", maxValue: 1);
+            var progress = new Progress<TrainProgress>(x =>
+            {
+                task.MaxValue = Math.Max(1, x.TotalSteps);
+                task.Value = Math.Min(x.Step, x.TotalSteps);
+                task.Description = x.Phase == "train"
+                    ? string.Create(CultureInfo.InvariantCulture, $"epoch {x.Epoch}/{x.Epochs} loss {x.Loss:F3} {x.TokensPerSecond:F0} tok/s")
+                    : $"epoch {x.Epoch}/{x.Epochs} {x.Phase}";
+            });
+            var r = await SftTrainer.RunAsync(options, progress, ct);
+            task.Value = task.MaxValue;
+            return r;
+        });
+
+    public static void Render(TrainResult r)
+    {
+        var t = new Table().Title($"trained → {Markup.Escape(r.CheckpointDir)}")
+            .AddColumns("parameters", "steps", "epoch mean losses", "tokens/s", "train seconds", "trajectory share of epoch time");
+        t.AddRow(r.ParameterCount.ToString("N0", CultureInfo.InvariantCulture), r.GlobalSteps.ToString(CultureInfo.InvariantCulture),
+            string.Join(" → ", r.EpochMeanLosses.Select(l => l.ToString("F3", CultureInfo.InvariantCulture))),
+            r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture), r.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture),
+            r.TrajectoryShare.ToString("P1", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(t);
+    }
+}
