@@ -33,11 +33,18 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
         .Build();
 
     public string RunDir => runDir;
+
+    /// <summary>Called as a stage starts running (not when it is skipped).</summary>
+    public Action<string>? OnStageStarting { get; init; }
     public string Path(string relative) => System.IO.Path.Combine(runDir, relative);
 
-    /// <summary>Runs (or skips) one stage. <paramref name="work"/> must write its outputs atomically.</summary>
+    /// <summary>
+    /// Runs (or skips) one stage. <paramref name="work"/> must write its outputs atomically or resume its own
+    /// partial state. When the stage's inputs differ from what it last ran on, <paramref name="clear"/> (default:
+    /// the outputs) is deleted first so no state of the old inputs is resumed.
+    /// </summary>
     public async Task<StageRecord> RunAsync(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
-        Func<StageRecord, CancellationToken, Task> work, CancellationToken ct)
+        Func<StageRecord, CancellationToken, Task> work, CancellationToken ct, IReadOnlyList<string>? clear = null)
     {
         var record = manifest.Stage(name);
         var checksums = inputs.ToDictionary(i => i, i => Checksums.Of(Path(i)));
@@ -51,7 +58,17 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
             return record;
         }
 
-        AnsiConsole.MarkupLineInterpolated($"[bold]stage {name}[/]");
+        bool inputsChanged = record.Inputs.Count > 0 && !(checksums.Count == record.Inputs.Count
+            && checksums.All(kv => record.Inputs.TryGetValue(kv.Key, out var v) && v == kv.Value));
+        if (inputsChanged)
+            foreach (var c in clear ?? outputs)
+            {
+                if (Directory.Exists(Path(c))) Directory.Delete(Path(c), recursive: true);
+                else if (File.Exists(Path(c))) File.Delete(Path(c));
+            }
+
+        AnsiConsole.MarkupLineInterpolated($"[bold]stage {name}[/]{(record.Status is "running" or "failed" && !inputsChanged ? " (resuming)" : "")}");
+        OnStageStarting?.Invoke(name);
         record.Status = "running";
         record.StartedAt = DateTime.UtcNow;
         record.Error = null;

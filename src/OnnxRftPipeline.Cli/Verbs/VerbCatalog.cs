@@ -14,5 +14,6 @@ public static class VerbCatalog
         SampleVerb.Create(),
         BuildVerb.Create(),
         EvalVerb.Create(),
+        CycleVerb.Create(),
     ];
 }

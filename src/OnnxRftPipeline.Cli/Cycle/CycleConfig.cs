@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace OnnxRftPipeline.Cli.Cycle;
+
+/// <summary>
+/// What one retraining cycle does. Every field has a default so `rft cycle` with no config runs the
+/// default cycle on the bundled addition task, sized to finish in minutes on 2 CPU cores.
+/// A config file (JSON, these snake_case names) overrides any subset.
+/// </summary>
+public sealed record CycleConfig
+{
+    // Data: a bundled task, or a folder with train/ and eval/ SFT examples.
+    [JsonPropertyName("task")] public string Task { get; init; } = "addition";
+    [JsonPropertyName("data")] public string? Data { get; init; }
+    [JsonPropertyName("n")] public int N { get; init; } = 3000;
+    [JsonPropertyName("eval_n")] public int EvalN { get; init; } = 200;
+    [JsonPropertyName("noise")] public double Noise { get; init; } = 0.2;
+    [JsonPropertyName("difficulty")] public string? Difficulty { get; init; }
+    [JsonPropertyName("seed")] public int Seed { get; init; } = 1;
+
+    // Training: probe SFT, then retrain from the base on the next-stage set.
+    [JsonPropertyName("preset")] public string Preset { get; init; } = "small";
+    /// <summary>Base checkpoint both trainings start from; null = the preset's seeded random init.</summary>
+    [JsonPropertyName("base")] public string? Base { get; init; }
+    [JsonPropertyName("probe_epochs")] public int ProbeEpochs { get; init; } = 3;
+    [JsonPropertyName("train_epochs")] public int TrainEpochs { get; init; } = 6;
+    [JsonPropertyName("objective")] public string Objective { get; init; } = "ce";
+    [JsonPropertyName("target_weight")] public string? TargetWeight { get; init; }
+    [JsonPropertyName("threads")] public int? Threads { get; init; }
+
+    // Selection.
+    [JsonPropertyName("select_method")] public string SelectMethod { get; init; } = "quantile";
+    [JsonPropertyName("select_feature")] public string SelectFeature { get; init; } = "final_loss";
+    [JsonPropertyName("select_fraction")] public double SelectFraction { get; init; } = 0.3;
+    [JsonPropertyName("select_threshold")] public double SelectThreshold { get; init; } = 0.5;
+    [JsonPropertyName("s2l_clusters")] public int S2lClusters { get; init; } = 10;
+
+    // Sampling (hard prompts only).
+    [JsonPropertyName("k")] public int K { get; init; } = 8;
+    [JsonPropertyName("temperature")] public double Temperature { get; init; } = 0.7;
+    [JsonPropertyName("top_p")] public double TopP { get; init; } = 0.95;
+    [JsonPropertyName("max_new_tokens")] public int MaxNewTokens { get; init; } = 96;
+    /// <summary>null = the bundled task's default verifier.</summary>
+    [JsonPropertyName("verifier")] public string? Verifier { get; init; }
+    [JsonPropertyName("sample_all")] public bool SampleAll { get; init; }
+
+    // Build.
+    [JsonPropertyName("policy")] public string Policy { get; init; } = "replace";
+    [JsonPropertyName("fallback")] public string Fallback { get; init; } = "keep-original";
+    [JsonPropertyName("max_per_prompt")] public int MaxPerPrompt { get; init; } = 4;
+
+    // Resilience.
+    [JsonPropertyName("stage_retries")] public int StageRetries { get; init; } = 2;
+
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    public static CycleConfig Load(string? path)
+    {
+        if (path is null) return new CycleConfig();
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: cycle config not found", path);
+        try { return JsonSerializer.Deserialize<CycleConfig>(File.ReadAllText(path), Json) ?? new CycleConfig(); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: invalid cycle config ({e.Message})"); }
+    }
+}
