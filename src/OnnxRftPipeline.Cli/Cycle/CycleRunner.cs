@@ -26,6 +26,9 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     /// <summary>Called as each stage starts (tests use it to simulate a kill at a chosen point).</summary>
     public Action<string>? OnStageStarting { get; init; }
 
+    /// <summary>Sees every training progress report of a stage, synchronously (tests use it to kill mid-training).</summary>
+    public Action<string, TrainProgress>? OnTrainProgress { get; init; }
+
     public string RunDir { get; } = Path.GetFullPath(runDir);
 
     public async Task<CycleResult> RunAsync(CancellationToken ct)
@@ -141,7 +144,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(cfg.Objective, cfg.TargetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
-        }, ct);
+        }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
         rec.Metrics["parameters"] = r.ParameterCount;
         rec.Metrics["steps"] = r.GlobalSteps;
         rec.Metrics["tokens_per_second"] = r.TokensPerSecond;
@@ -162,7 +165,8 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         var existing = RunManifest.TryLoad(RunDir);
         if (existing is not null)
         {
-            if (existing.Config.GetRawText() != configJson.GetRawText())
+            // Record equality over the config's values: formatting of the stored JSON does not matter.
+            if (existing.Config.Deserialize<CycleConfig>(CycleConfig.Json) != cfg)
                 throw new InvalidDataException($"{Path.Combine(RunDir, RunManifest.FileName)}: this run folder was started with another config; " +
                                                "run with the same config to resume, or choose a new --out");
             return existing;

@@ -14,7 +14,7 @@ public sealed class RunManifest
 
     [JsonPropertyName("run_id")] public string RunId { get; set; } = "";
     [JsonPropertyName("created_at")] public DateTime CreatedAt { get; set; }
-    [JsonPropertyName("config")] public JsonElement Config { get; set; }
+    [JsonPropertyName("config")] public JsonElement Config { get; set; } = JsonDocument.Parse("{}").RootElement;
     [JsonPropertyName("stages")] public List<StageRecord> Stages { get; set; } = [];
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

@@ -51,8 +51,11 @@ public static class TrainVerb
         return cmd;
     }
 
-    /// <summary>Trains under a progress bar of optimizer steps showing epoch, loss and tokens/s.</summary>
-    public static Task<TrainResult> RunWithProgressAsync(TrainOptions options, CancellationToken ct) =>
+    /// <summary>
+    /// Trains under a progress bar of optimizer steps showing epoch, loss and tokens/s. <paramref name="observe"/>
+    /// sees every report synchronously on the training thread (the display itself updates asynchronously).
+    /// </summary>
+    public static Task<TrainResult> RunWithProgressAsync(TrainOptions options, CancellationToken ct, Action<TrainProgress>? observe = null) =>
         ProgressView.RunAsync("steps", async ctx =>
         {
             var task = ctx.AddTask("training", maxValue: 1);
@@ -64,10 +67,15 @@ public static class TrainVerb
                     ? string.Create(CultureInfo.InvariantCulture, $"epoch {x.Epoch}/{x.Epochs} loss {x.Loss:F3} {x.TokensPerSecond:F0} tok/s")
                     : $"epoch {x.Epoch}/{x.Epochs} {x.Phase}";
             });
-            var r = await SftTrainer.RunAsync(options, progress, ct);
+            var r = await SftTrainer.RunAsync(options, new Tap(progress, observe), ct);
             task.Value = task.MaxValue;
             return r;
         });
+
+    sealed class Tap(IProgress<TrainProgress> display, Action<TrainProgress>? observe) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) { observe?.Invoke(value); display.Report(value); }
+    }
 
     public static void Render(TrainResult r)
     {
