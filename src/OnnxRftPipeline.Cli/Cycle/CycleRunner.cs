@@ -33,11 +33,33 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
 
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
-        var manifest = OpenManifest();
-        var stages = new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
-        var runId = manifest.RunId;
+        var stages = Open();
+        var shared = await SharedStagesAsync(stages, ct);
+        var arm = await ArmAsync(stages, shared, MainArm, ct);
+        await EvalAsync(stages, shared, "probe", "models/probe/v1", "eval/probe", ct);
+        return new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!);
+    }
 
-        // 1. Data.
+    /// <summary>The cycle's own arm: the configured selection, stage and folder names without an arm prefix.</summary>
+    ArmSpec MainArm => new("", SelectOptions(), cfg.Objective);
+
+    /// <summary>What the arms of a run share: the data, the probe and its export.</summary>
+    public sealed record Shared(string Train, string Eval, string Verifier, string RunId);
+
+    /// <summary>One way of building the retraining set. Select null means plain SFT on the demonstrations.</summary>
+    public sealed record ArmSpec(string Name, SelectOptions? Select, string Objective, string? TargetWeight = null);
+
+    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds);
+
+    internal StageRunner Open()
+    {
+        var manifest = OpenManifest();
+        return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
+    }
+
+    internal async Task<Shared> SharedStagesAsync(StageRunner stages, CancellationToken ct)
+    {
+        var runId = stages.Manifest.RunId;
         string train = "data/train", eval = "data/eval";
         if (cfg.Data is null)
         {
@@ -56,93 +78,99 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         }
         var verifier = cfg.Verifier ?? BundledTasks.Get(cfg.Task).DefaultVerifier;
 
-        // 2. Probe SFT with loss trajectories.
         await stages.RunAsync("probe", [train], ["probe/checkpoint", "probe/trajectories"],
-            (rec, token) => TrainAsync(rec, train, "probe", cfg.ProbeEpochs, recordTrajectories: true, runId, token), ct, clear: ["probe"]);
-
-        // 3. Export the probe.
-        await stages.RunAsync("export-probe", ["probe/checkpoint"], ["models/probe/v1"], (_, _) =>
-        {
-            OnnxExporter.Export(stages.Path("probe/checkpoint"), stages.Path("models/probe/v1"), new ExportOptions { Force = true, ModelName = "probe", ModelVersion = "v1" });
-            return Task.CompletedTask;
-        }, ct);
-
-        // 4. Select hard examples.
-        await stages.RunAsync("select", ["probe/trajectories"], ["hardness"], async (rec, token) =>
-        {
-            var r = await SelectStage.RunAsync(stages.Path("probe/trajectories"), stages.Path("hardness"), SelectOptions(), overwrite: true, token);
-            rec.Metrics["hard"] = r.Hard;
-            rec.Metrics["examples"] = r.Total;
-        }, ct);
-
-        // 5. Sample the hard prompts only (all prompts with sample_all, the RFT-everything baseline).
-        SampleSummary? sample = null;
-        await stages.RunAsync("sample", [train, "hardness", "models/probe/v1"], ["candidates"], async (rec, token) =>
-        {
-            sample = await SampleVerb.RunWithProgressAsync(new SampleJobOptions
-            {
-                Model = stages.Path("models/probe/v1"), Prompts = stages.Path(train), Hardness = stages.Path("hardness"), OnlyHard = !cfg.SampleAll,
-                K = cfg.K, Verifier = verifier, OutDir = stages.Path("candidates"), Resume = true, Threads = cfg.Threads ?? 0, RunId = runId,
-                Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
-            }, token);
-            rec.Metrics["prompts"] = sample.Prompts;
-            rec.Metrics["candidates"] = sample.Candidates;
-            rec.Metrics["accepted"] = sample.Accepted;
-            rec.Metrics["sampled_tokens"] = sample.SampledTokens;
-        }, ct);
-
-        // 6. Build the next-stage set.
-        await stages.RunAsync("build", [train, "hardness", "candidates"], ["next"], async (rec, token) =>
-        {
-            var b = await BuildStage.RunAsync(stages.Path(train), stages.Path("hardness"), stages.Path("candidates"), stages.Path("next"),
-                new BuildOptions { Policy = cfg.Policy, Fallback = cfg.Fallback, MaxPerPrompt = cfg.MaxPerPrompt, RunId = runId }, overwrite: true, token);
-            rec.Metrics["examples"] = b.Examples;
-            rec.Metrics["easy"] = b.Easy;
-            rec.Metrics["hard"] = b.Hard;
-            rec.Metrics["hard_with_accepted"] = b.HardWithAccepted;
-            rec.Metrics["fallbacks"] = b.Fallbacks;
-            rec.Metrics["dropped"] = b.Dropped;
-            rec.Metrics["generated_rows"] = b.GeneratedRows;
-            rec.Metrics["original_rows"] = b.OriginalRows;
-            rec.Metrics["candidates_seen"] = b.CandidatesSeen;
-            rec.Metrics["duplicates_removed"] = b.DuplicatesRemoved;
-        }, ct);
-
-        // 7. Retrain from the base on the next-stage set.
-        await stages.RunAsync("retrain", ["next"], ["final/checkpoint"],
-            (rec, token) => TrainAsync(rec, "next", "final", cfg.TrainEpochs, recordTrajectories: false, runId, token), ct, clear: ["final"]);
-
-        // 8. Export the retrained model.
-        await stages.RunAsync("export-final", ["final/checkpoint"], ["models/final/v1"], (_, _) =>
-        {
-            OnnxExporter.Export(stages.Path("final/checkpoint"), stages.Path("models/final/v1"), new ExportOptions { Force = true, ModelName = "final", ModelVersion = "v1" });
-            return Task.CompletedTask;
-        }, ct);
-
-        // 9. Evaluate the probe (plain SFT) and the retrained model on the held-out split.
-        foreach (var arm in new[] { "probe", "final" })
-            await stages.RunAsync($"eval-{arm}", [eval, $"models/{arm}/v1"], [$"eval/{arm}"], async (rec, token) =>
-            {
-                var s = await EvalVerb.RunWithProgressAsync(new EvalOptions
-                {
-                    Model = stages.Path($"models/{arm}/v1"), Data = stages.Path(eval), Verifier = verifier, OutDir = stages.Path($"eval/{arm}"),
-                    MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
-                }, token);
-                rec.Metrics["greedy_pass_at_1"] = s.GreedyAccuracy;
-            }, ct);
-
-        var build = NextStageSummary(manifest);
-        sample ??= SampleSummaryFromManifest(manifest);
-        return new CycleResult(RunDir, manifest, EvalSummary.Load(stages.Path("eval/probe")), EvalSummary.Load(stages.Path("eval/final")), sample, build);
+            (rec, token) => TrainAsync(rec, train, "probe", cfg.ProbeEpochs, recordTrajectories: true, cfg.Objective, cfg.TargetWeight, runId, token),
+            ct, clear: ["probe"]);
+        await ExportAsync(stages, "export-probe", "probe/checkpoint", "models/probe/v1", "probe", ct);
+        return new Shared(train, eval, verifier, runId);
     }
 
-    async Task TrainAsync(StageRecord rec, string data, string outDir, int epochs, bool recordTrajectories, string runId, CancellationToken ct)
+    /// <summary>select → sample → build → retrain from the base → export → eval, for one arm.</summary>
+    internal async Task<ArmResult> ArmAsync(StageRunner stages, Shared shared, ArmSpec arm, CancellationToken ct)
+    {
+        // The main arm keeps the short names; experiment arms live under arms/NAME with suffixed stage names.
+        string Dir(string d) => arm.Name == "" ? d : $"arms/{arm.Name}/{d}";
+        string Stage(string s) => arm.Name == "" ? s : $"{s}-{arm.Name}";
+        string final = arm.Name == "" ? "final" : arm.Name;
+
+        SampleSummary? sample = null;
+        BuildSummary? build = null;
+        string trainOn = shared.Train;
+        if (arm.Select is { } select)
+        {
+            await stages.RunAsync(Stage("select"), ["probe/trajectories"], [Dir("hardness")], async (rec, token) =>
+            {
+                var r = await SelectStage.RunAsync(stages.Path("probe/trajectories"), stages.Path(Dir("hardness")), select, overwrite: true, token);
+                rec.Metrics["hard"] = r.Hard;
+                rec.Metrics["examples"] = r.Total;
+            }, ct);
+
+            await stages.RunAsync(Stage("sample"), [shared.Train, Dir("hardness"), "models/probe/v1"], [Dir("candidates")], async (rec, token) =>
+            {
+                var s = await SampleVerb.RunWithProgressAsync(new SampleJobOptions
+                {
+                    Model = stages.Path("models/probe/v1"), Prompts = stages.Path(shared.Train), Hardness = stages.Path(Dir("hardness")), OnlyHard = true,
+                    K = cfg.K, Verifier = shared.Verifier, OutDir = stages.Path(Dir("candidates")), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
+                    Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
+                }, token);
+                rec.Metrics["prompts"] = s.Prompts;
+                rec.Metrics["candidates"] = s.Candidates;
+                rec.Metrics["accepted"] = s.Accepted;
+                rec.Metrics["sampled_tokens"] = s.SampledTokens;
+            }, ct);
+            sample = SampleSummaryOf(stages.Manifest.Stage(Stage("sample")));
+
+            await stages.RunAsync(Stage("build"), [shared.Train, Dir("hardness"), Dir("candidates")], [Dir("next")], async (rec, token) =>
+            {
+                var b = await BuildStage.RunAsync(stages.Path(shared.Train), stages.Path(Dir("hardness")), stages.Path(Dir("candidates")), stages.Path(Dir("next")),
+                    new BuildOptions { Policy = cfg.Policy, Fallback = cfg.Fallback, MaxPerPrompt = cfg.MaxPerPrompt, RunId = shared.RunId }, overwrite: true, token);
+                Record(rec, b);
+            }, ct);
+            build = BuildSummaryOf(stages.Manifest.Stage(Stage("build")));
+            trainOn = Dir("next");
+        }
+
+        await stages.RunAsync(Stage("retrain"), [trainOn], [$"{final}/checkpoint"],
+            (rec, token) => TrainAsync(rec, trainOn, final, cfg.TrainEpochs, recordTrajectories: false, arm.Objective, arm.TargetWeight, shared.RunId, token),
+            ct, clear: [final]);
+        await ExportAsync(stages, Stage("export-final"), $"{final}/checkpoint", $"models/{final}/v1", final, ct);
+        var eval = await EvalAsync(stages, shared, arm.Name == "" ? "eval-final" : $"eval-{arm.Name}", $"models/{final}/v1", $"eval/{final}", ct);
+        // Wall time of this arm's own stages (the shared data and probe stages are reported separately).
+        string[] own = ["select", "sample", "build", "retrain", "export-final"];
+        var seconds = own.Select(Stage).Append(arm.Name == "" ? "eval-final" : $"eval-{arm.Name}")
+            .Sum(n => stages.Manifest.Stages.FirstOrDefault(x => x.Name == n)?.Seconds ?? 0);
+        return new ArmResult(arm.Name, eval, sample, build, seconds);
+    }
+
+    Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
+        stages.RunAsync(stage, [checkpoint], [model], (_, _) =>
+        {
+            OnnxExporter.Export(stages.Path(checkpoint), stages.Path(model), new ExportOptions { Force = true, ModelName = name, ModelVersion = "v1" });
+            return Task.CompletedTask;
+        }, ct);
+
+    async Task<EvalSummary> EvalAsync(StageRunner stages, Shared shared, string stage, string model, string outDir, CancellationToken ct)
+    {
+        await stages.RunAsync(stage, [shared.Eval, model], [outDir], async (rec, token) =>
+        {
+            var s = await EvalVerb.RunWithProgressAsync(new EvalOptions
+            {
+                Model = stages.Path(model), Data = stages.Path(shared.Eval), Verifier = shared.Verifier, OutDir = stages.Path(outDir),
+                MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
+            }, token);
+            rec.Metrics["greedy_pass_at_1"] = s.GreedyAccuracy;
+        }, ct);
+        return EvalSummary.Load(stages.Path(outDir));
+    }
+
+    async Task TrainAsync(StageRecord rec, string data, string outDir, int epochs, bool recordTrajectories, string objective, string? targetWeight,
+        string runId, CancellationToken ct)
     {
         var path = Path.Combine(RunDir, data);
         var r = await TrainVerb.RunWithProgressAsync(new TrainOptions
         {
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
-            Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(cfg.Objective, cfg.TargetWeight),
+            Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
         }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
         rec.Metrics["parameters"] = r.ParameterCount;
@@ -152,7 +180,8 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         rec.Metrics["trajectory_share"] = r.TrajectoryShare;
     }
 
-    SelectOptions SelectOptions() => new()
+    /// <summary>The configured selection; sample_all makes every prompt hard (the RFT-everything baseline).</summary>
+    internal SelectOptions SelectOptions() => cfg.SampleAll ? new() { Method = "quantile", Fraction = 1.0, Seed = cfg.Seed } : new()
     {
         Method = cfg.SelectMethod, Feature = cfg.SelectFeature, Fraction = cfg.SelectFraction, Threshold = cfg.SelectThreshold,
         Clusters = cfg.S2lClusters, Seed = cfg.Seed,
@@ -176,19 +205,32 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         return m;
     }
 
-    /// <summary>The build stage's summary as recorded in the manifest (the stage may have run in an earlier process).</summary>
-    static BuildSummary NextStageSummary(RunManifest m)
+    static void Record(StageRecord rec, BuildSummary b)
     {
-        var b = m.Stage("build").Metrics;
-        int I(string k) => (int)b.GetValueOrDefault(k);
+        rec.Metrics["examples"] = b.Examples;
+        rec.Metrics["easy"] = b.Easy;
+        rec.Metrics["hard"] = b.Hard;
+        rec.Metrics["hard_with_accepted"] = b.HardWithAccepted;
+        rec.Metrics["fallbacks"] = b.Fallbacks;
+        rec.Metrics["dropped"] = b.Dropped;
+        rec.Metrics["generated_rows"] = b.GeneratedRows;
+        rec.Metrics["original_rows"] = b.OriginalRows;
+        rec.Metrics["candidates_seen"] = b.CandidatesSeen;
+        rec.Metrics["duplicates_removed"] = b.DuplicatesRemoved;
+    }
+
+    /// <summary>A build stage's summary as recorded in the manifest (the stage may have run in an earlier process).</summary>
+    static BuildSummary BuildSummaryOf(StageRecord rec)
+    {
+        int I(string k) => (int)rec.Metrics.GetValueOrDefault(k);
         return new BuildSummary(I("examples"), I("easy"), I("hard"), I("hard_with_accepted"), I("fallbacks"), I("dropped"),
             I("generated_rows"), I("original_rows"), I("hard") == 0 ? 0 : (double)I("generated_rows") / I("hard"), I("candidates_seen"), I("duplicates_removed"));
     }
 
-    static SampleSummary SampleSummaryFromManifest(RunManifest m)
+    /// <summary>A sample stage's summary as recorded in the manifest.</summary>
+    static SampleSummary SampleSummaryOf(StageRecord rec)
     {
-        var x = m.Stage("sample").Metrics;
-        return new SampleSummary((int)x.GetValueOrDefault("prompts"), 0, (long)x.GetValueOrDefault("candidates"), 0,
-            (long)x.GetValueOrDefault("accepted"), 0, (long)x.GetValueOrDefault("sampled_tokens"), m.Stage("sample").Seconds, "", "v1");
+        long L(string k) => (long)rec.Metrics.GetValueOrDefault(k);
+        return new SampleSummary((int)L("prompts"), 0, L("candidates"), 0, L("accepted"), 0, L("sampled_tokens"), rec.Seconds, "", "v1");
     }
 }

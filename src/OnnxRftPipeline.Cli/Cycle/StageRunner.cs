@@ -33,6 +33,7 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
         .Build();
 
     public string RunDir => runDir;
+    public RunManifest Manifest => manifest;
 
     /// <summary>Called as a stage starts running (not when it is skipped).</summary>
     public Action<string>? OnStageStarting { get; init; }

@@ -15,5 +15,6 @@ public static class VerbCatalog
         BuildVerb.Create(),
         EvalVerb.Create(),
         CycleVerb.Create(),
+        ExperimentVerb.Create(),
     ];
 }

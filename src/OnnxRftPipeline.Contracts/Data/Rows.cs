@@ -100,3 +100,17 @@ public sealed class EvalResultRow
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("prediction")] [ParquetRequired] public string Prediction { get; set; } = "";
 }
+
+/// <summary>One arm of `rft experiment`: same data, seeds and budgets, one way of building the training set.</summary>
+public sealed class ExperimentArmRow
+{
+    [ParquetRequired, JsonPropertyName("arm")] public string Arm { get; set; } = "";
+    [ParquetRequired, JsonPropertyName("description")] public string Description { get; set; } = "";
+    [JsonPropertyName("greedy_pass_at_1")] public double GreedyPassAt1 { get; set; }
+    [JsonPropertyName("prompts_sampled")] public int PromptsSampled { get; set; }
+    [JsonPropertyName("candidates_drawn")] public long CandidatesDrawn { get; set; }
+    [JsonPropertyName("accepted")] public long Accepted { get; set; }
+    [JsonPropertyName("sampler_tokens")] public long SamplerTokens { get; set; }
+    [JsonPropertyName("training_rows")] public int TrainingRows { get; set; }
+    [JsonPropertyName("wall_seconds")] public double WallSeconds { get; set; }
+}

@@ -30,7 +30,7 @@ public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<Unint
     {
         var r = straight.Result;
         Assert.All(r.Manifest.Stages, s => Assert.Equal("done", s.Status));
-        Assert.Equal(["data", "probe", "export-probe", "select", "sample", "build", "retrain", "export-final", "eval-probe", "eval-final"],
+        Assert.Equal(["data", "probe", "export-probe", "select", "sample", "build", "retrain", "export-final", "eval-final", "eval-probe"],
             r.Manifest.Stages.Select(s => s.Name));
         Assert.Equal(30, r.Sample.Prompts);                 // half of 60 selected hard
         Assert.Equal(60, r.Sample.Candidates);              // K = 2 each

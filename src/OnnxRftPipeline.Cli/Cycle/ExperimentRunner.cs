@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using OnnxRftPipeline.Contracts.Data;
+using OnnxRftPipeline.Selection;
+
+namespace OnnxRftPipeline.Cli.Cycle;
+
+/// <summary>
+/// `rft experiment`: one data set, one probe, one seed and one sampling budget per prompt, and several ways of
+/// building the retraining set side by side — SFT only, RFT on every prompt, RFT on hard prompts only (this
+/// product's method), S2L-selected prompts with the same budget, and optionally the Target-SFT objective.
+/// Every arm retrains from the same base for the same epochs and is evaluated on the same held-out split.
+/// </summary>
+public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includeTargetSft)
+{
+    public const string TableFile = "experiment.md";
+    public const string ParquetFolder = "experiment";
+
+    public Action<string>? OnStageStarting { get; init; }
+
+    public IReadOnlyList<(CycleRunner.ArmSpec Spec, string Description)> Arms()
+    {
+        var cycle = new CycleRunner(runDir, cfg);
+        var hard = cycle.SelectOptions();
+        var arms = new List<(CycleRunner.ArmSpec, string)>
+        {
+            (new("sft", null, "ce"), "SFT on the demonstrations only (no sampling)"),
+            (new("rft-all", new SelectOptions { Method = "quantile", Fraction = 1.0, Seed = cfg.Seed }, cfg.Objective),
+                "RFT: sample every prompt, replace with accepted candidates"),
+            (new("rft-hard", hard, cfg.Objective), $"RFT on hard prompts only ({hard.Method}, {Describe(hard)})"),
+            (new("s2l", new SelectOptions { Method = "s2l", Fraction = cfg.SelectFraction, Clusters = cfg.S2lClusters, Seed = cfg.Seed }, cfg.Objective),
+                $"RFT on S2L-selected prompts (same budget: {cfg.SelectFraction:P0} of prompts, {cfg.S2lClusters} clusters)"),
+        };
+        if (includeTargetSft)
+            arms.Add((new("target-sft", null, "target-sft", cfg.TargetWeight), $"Target-SFT objective on the demonstrations (w = {cfg.TargetWeight ?? "model probability (DFT)"})"));
+        return arms;
+    }
+
+    public async Task<IReadOnlyList<ExperimentArmRow>> RunAsync(CancellationToken ct)
+    {
+        var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
+        var stages = cycle.Open();
+        var shared = await cycle.SharedStagesAsync(stages, ct);
+        var rows = new List<ExperimentArmRow>();
+        foreach (var (spec, description) in Arms())
+        {
+            var r = await cycle.ArmAsync(stages, shared, spec, ct);
+            rows.Add(new ExperimentArmRow
+            {
+                Arm = spec.Name, Description = description, GreedyPassAt1 = r.Eval.GreedyAccuracy,
+                PromptsSampled = r.Sample?.Prompts ?? 0, CandidatesDrawn = r.Sample?.Candidates ?? 0, Accepted = r.Sample?.Accepted ?? 0,
+                SamplerTokens = r.Sample?.SampledTokens ?? 0,
+                TrainingRows = r.Build is { } b ? b.GeneratedRows + b.OriginalRows : (int)stages.Manifest.Stage("data").Metrics.GetValueOrDefault("train_rows"),
+                WallSeconds = r.Seconds,
+            });
+        }
+        var probeSeconds = stages.Manifest.Stages.Where(s => s.Name is "data" or "probe" or "export-probe").Sum(s => s.Seconds);
+        await WriteAsync(cycle.RunDir, rows, probeSeconds, shared.RunId, ct);
+        return rows;
+    }
+
+    async Task WriteAsync(string dir, List<ExperimentArmRow> rows, double sharedSeconds, string runId, CancellationToken ct)
+    {
+        var lineage = new Lineage { RunId = runId, Producer = "rft experiment", Seed = cfg.Seed }.WithSettings(cfg).ToMetadata();
+        await StagedFolder.WriteAsync(Path.Combine(dir, ParquetFolder), d => PartFiles.WritePartAsync(d, 0, rows, lineage, ct), overwrite: true, ct);
+        var md = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        md.AppendLine("# Experiment").AppendLine();
+        md.AppendLine(inv, $"Task `{cfg.Task}`, {cfg.N} training / {cfg.EvalN} eval examples, demonstration noise {cfg.Noise:P0}, seed {cfg.Seed}, preset `{cfg.Preset}`; ")
+          .AppendLine(inv, $"probe {cfg.ProbeEpochs} epochs (shared, {sharedSeconds:F0} s with data), every arm retrains {cfg.TrainEpochs} epochs from the same base; K = {cfg.K}, T = {cfg.Temperature}, top-p {cfg.TopP}.")
+          .AppendLine();
+        md.AppendLine("| arm | greedy pass@1 | prompts sampled | candidates drawn | accepted | sampler tokens | training rows | wall s | trains on |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var r in rows)
+            md.AppendLine(inv, $"| {r.Arm} | {r.GreedyPassAt1:P1} | {r.PromptsSampled} | {r.CandidatesDrawn} | {r.Accepted} | {r.SamplerTokens} | {r.TrainingRows} | {r.WallSeconds:F0} | {r.Description} |");
+        var all = rows.FirstOrDefault(r => r.Arm == "rft-all");
+        var hard = rows.FirstOrDefault(r => r.Arm == "rft-hard");
+        if (all is not null && hard is not null && all.CandidatesDrawn > 0)
+            md.AppendLine().AppendLine(inv,
+                $"RFT-hard drew {(double)hard.CandidatesDrawn / all.CandidatesDrawn:P0} of RFT-all's candidates and reached {hard.GreedyPassAt1:P1} against {all.GreedyPassAt1:P1}.");
+        var path = Path.Combine(dir, TableFile);
+        await File.WriteAllTextAsync(path + ".tmp", md.ToString(), ct);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    static string Describe(SelectOptions o) => o.Method switch
+    {
+        "quantile" => string.Create(CultureInfo.InvariantCulture, $"hardest {o.Fraction:P0} by {o.Feature}"),
+        "loss-threshold" => string.Create(CultureInfo.InvariantCulture, $"final loss > {o.Threshold}"),
+        "cartography" => $"regions {string.Join("+", o.Regions)}",
+        _ => o.Method,
+    };
+}

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxRftPipeline.Cli.Cycle;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>`rft experiment`: SFT only vs RFT-all vs RFT-hard vs S2L (vs Target-SFT) on the same data, seeds and budgets.</summary>
+public static class ExperimentVerb
+{
+    public static Command Create()
+    {
+        var config = Opt.Optional<string>("--config", "Cycle config (JSON) shared by every arm.");
+        var task = Opt.Optional<string>("--task", "Override the config's bundled task.");
+        var data = Opt.Optional<string>("--data", "A folder with train/ and eval/ SFT examples instead of a bundled task.");
+        var preset = Opt.Optional<string>("--preset", "Override the config's model preset.");
+        var targetSft = Opt.Flag("--target-sft", "Add a Target-SFT arm.");
+        var outDir = Opt.With("--out", "runs/experiment", "Run folder (resumable like a cycle).");
+        var cmd = new Command("experiment", "Compare ways of building the retraining set on the same data, seeds and budgets.")
+            .With(config, task, data, preset, targetSft, outDir);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var cfg = CycleConfig.Load(p.GetValue(config));
+            if (p.GetValue(task) is { } t) cfg = cfg with { Task = t };
+            if (p.GetValue(data) is { } d) cfg = cfg with { Data = d };
+            if (p.GetValue(preset) is { } pr) cfg = cfg with { Preset = pr };
+            var runner = new ExperimentRunner(p.GetValue(outDir)!, cfg, p.GetValue(targetSft));
+            var rows = await runner.RunAsync(ct);
+            var table = new Table().Title("experiment (held-out eval split)")
+                .AddColumns("arm", "greedy pass@1", "prompts sampled", "candidates", "accepted", "sampler tokens", "training rows", "wall s");
+            foreach (var r in rows)
+                table.AddRow(r.Arm, r.GreedyPassAt1.ToString("P1", CultureInfo.InvariantCulture), $"{r.PromptsSampled}", $"{r.CandidatesDrawn}",
+                    $"{r.Accepted}", $"{r.SamplerTokens}", $"{r.TrainingRows}", r.WallSeconds.ToString("F0", CultureInfo.InvariantCulture));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"table: [bold]{Path.Combine(Path.GetFullPath(p.GetValue(outDir)!), ExperimentRunner.TableFile)}[/] (Parquet: {ExperimentRunner.ParquetFolder}/)");
+            return CliHost.Ok;
+        });
+        return cmd;
+    }
+}
