@@ -18,7 +18,7 @@ public static class ReportConsole
             var baseline = data.Arms[0];
             var t = new Table().Border(TableBorder.Rounded).Title("Results per arm");
             t.AddColumn("Arm");
-            foreach (var h in new[] { "Greedy acc.", $"Δ vs first", ReportPlots.PassLabel(data.Arms), "Candidates", "Sampler tokens", "Wall time" })
+            foreach (var h in new[] { "Greedy acc.", $"Δ vs {baseline.Name}", ReportPlots.PassLabel(data.Arms), "Candidates", "Sampler tokens", "Wall time" })
                 t.AddColumn(new TableColumn(Markup.Escape(h)).RightAligned());
             foreach (var a in data.Arms)
                 t.AddRow(Markup.Escape(a.Name), Percent(a.GreedyAccuracy),
@@ -35,10 +35,11 @@ public static class ReportConsole
             t.AddColumn(new TableColumn("").RightAligned());
             t.HideHeaders();
             t.AddRow("Examples", Count(b.Examples));
-            t.AddRow("Easy (kept as written)", Count(b.Easy));
+            t.AddRow("Easy (demonstration kept)", Count(b.Easy));
             t.AddRow("Hard", Count(b.Hard));
             t.AddRow("Hard with at least one accepted candidate", Count(b.HardWithAccepted));
-            t.AddRow("Fallbacks (hard, none accepted)", Count(b.Fallbacks));
+            t.AddRow("Fallbacks (hard, none accepted, original kept)", Count(b.Fallbacks));
+            if (b.Dropped > 0) t.AddRow("Dropped (hard, none accepted)", Count(b.Dropped));
             t.AddRow("Generated rows", Count(b.GeneratedRows));
             t.AddRow("Accepted per hard prompt", Decimal(b.AcceptedPerHardPrompt));
             c.Write(t);

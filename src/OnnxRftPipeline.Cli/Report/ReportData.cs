@@ -21,8 +21,13 @@ public sealed class ReportData
     public BuildSummary? Build { get; init; }
 }
 
-/// <summary>One stage of the cycle; Status is the manifest's (pending | running | done | failed | skipped).</summary>
-public sealed record StageTiming(string Name, double Seconds, string Status);
+/// <summary>One stage of the cycle; Status is the manifest's (pending | running | done | failed).</summary>
+public sealed record StageTiming(string Name, double Seconds, string Status)
+{
+    /// <summary>The stages of a run manifest, in manifest order.</summary>
+    public static List<StageTiming> FromManifest(Cycle.RunManifest m) =>
+        m.Stages.Select(s => new StageTiming(s.Name, s.Seconds, s.Status)).ToList();
+}
 
 public sealed record LossTrajectory(string ExampleId, double[] Losses, bool IsHard);
 
@@ -51,6 +56,10 @@ public sealed record ArmResult(
     double WallSeconds,
     int? K = null);
 
+/// <summary>
+/// What the build stage did. Fallbacks: hard prompts with no accepted candidate whose original was kept;
+/// Dropped: such prompts left out (fallback "drop"); shown only when non-zero.
+/// </summary>
 public sealed record BuildSummary(
     long Examples,
     long Easy,
@@ -58,4 +67,9 @@ public sealed record BuildSummary(
     long HardWithAccepted,
     long Fallbacks,
     long GeneratedRows,
-    double AcceptedPerHardPrompt);
+    double AcceptedPerHardPrompt,
+    long Dropped = 0)
+{
+    public static BuildSummary From(Selection.BuildSummary s) => new(
+        s.Examples, s.Easy, s.Hard, s.HardWithAccepted, s.Fallbacks, s.GeneratedRows, s.MeanAcceptedPerHardPrompt, s.Dropped);
+}

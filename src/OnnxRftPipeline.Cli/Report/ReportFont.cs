@@ -7,7 +7,7 @@ namespace OnnxRftPipeline.Cli.Report;
 /// <summary>
 /// Plots draw their text with a font embedded in this assembly (DejaVu Sans subset, see Fonts/LICENSE-DejaVu.txt).
 /// Why: SkiaSharp's NoDependencies native build finds fonts only by scanning font folders; a fresh Debian
-/// without font packages has none, and every label would silently render empty.
+/// without font packages has none. With this font, labels render even with /usr/share/fonts empty (checked by hand).
 /// </summary>
 public static class ReportFont
 {

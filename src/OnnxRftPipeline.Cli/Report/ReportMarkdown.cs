@@ -61,10 +61,11 @@ static class ReportMarkdown
         if (d.Build is not { } b) { md.AppendLine("The build stage did not run, so there is no build summary.").AppendLine(); return; }
         md.AppendLine("| | |").AppendLine("|---|---:|");
         md.AppendLine($"| Examples | {Count(b.Examples)} |");
-        md.AppendLine($"| Easy (kept as written) | {Count(b.Easy)} |");
+        md.AppendLine($"| Easy (demonstration kept) | {Count(b.Easy)} |");
         md.AppendLine($"| Hard | {Count(b.Hard)} |");
         md.AppendLine($"| Hard with at least one accepted candidate | {Count(b.HardWithAccepted)} |");
-        md.AppendLine($"| Fallbacks (hard, none accepted) | {Count(b.Fallbacks)} |");
+        md.AppendLine($"| Fallbacks (hard, none accepted, original kept) | {Count(b.Fallbacks)} |");
+        if (b.Dropped > 0) md.AppendLine($"| Dropped (hard, none accepted) | {Count(b.Dropped)} |");
         md.AppendLine($"| Generated rows | {Count(b.GeneratedRows)} |");
         md.AppendLine($"| Accepted per hard prompt | {Decimal(b.AcceptedPerHardPrompt)} |");
         md.AppendLine();

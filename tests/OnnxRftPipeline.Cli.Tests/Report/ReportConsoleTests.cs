@@ -25,9 +25,10 @@ public sealed class ReportConsoleTests
         var rft = text.Split('\n').Single(l => l.Contains("RFT on hard prompts (this run)"));
         foreach (var cell in new[] { "64.9%", "+3.7 pts", "n/a", "800", "24,680", "2m 10s" }) Assert.Contains(cell, rft);
         Assert.Contains("pass@8", text);
+        Assert.Contains("Δ vs probe SFT", text);
         Assert.Contains("123,456", text);
         Assert.Contains(text.Split('\n'), l => l.Contains("Accepted per hard prompt") && l.Contains("2.46"));
-        Assert.Contains(text.Split('\n'), l => l.Contains("Fallbacks (hard, none accepted)") && l.Contains("13"));
+        Assert.Contains(text.Split('\n'), l => l.Contains("Fallbacks (hard, none accepted, original kept)") && l.Contains("13"));
     }
 
     [Fact]

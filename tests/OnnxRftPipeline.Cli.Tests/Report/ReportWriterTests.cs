@@ -29,7 +29,7 @@ public sealed class ReportWriterTests : IDisposable
         Assert.Contains("| RFT on all prompts | 65.5% | +4.3 pts | 84.0% | 4,000 | 123,456 | 5m 01s |", md);
         Assert.Contains("| RFT on hard prompts (this run) | 64.9% | +3.7 pts | n/a | 800 | 24,680 | 2m 10s |", md);
         Assert.Contains("| Hard with at least one accepted candidate | 87 |", md);
-        Assert.Contains("| Fallbacks (hard, none accepted) | 13 |", md);
+        Assert.Contains("| Fallbacks (hard, none accepted, original kept) | 13 |", md);
         Assert.Contains("| Generated rows | 612 |", md);
         Assert.Contains("| Accepted per hard prompt | 2.46 |", md);
         Assert.Contains("| retrain | done | 1h 02m |", md);
