@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ReportWriter = OnnxRftPipeline.Cli.Report.ReportWriter;
 using OnnxRftPipeline.Cli.Verbs;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
@@ -36,8 +37,11 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         var stages = Open();
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);
-        await EvalAsync(stages, shared, "probe", "models/probe/v1", "eval/probe", ct);
-        return new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!);
+        await EvalAsync(stages, shared, "eval-probe", "models/probe/v1", "eval/probe", ct);
+        var result = new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!);
+        await stages.RunAsync("report", ["probe/trajectories", "hardness", "eval/probe", "eval/final"], [ReportWriter.ReportFile],
+            async (_, token) => ReportWriter.Write(RunDir, await CycleReport.CollectAsync(result, cfg, token)), ct);
+        return result;
     }
 
     /// <summary>The cycle's own arm: the configured selection, stage and folder names without an arm prefix.</summary>

@@ -32,16 +32,16 @@ public static class CycleVerb
 
     static void Summarise(CycleResult r)
     {
-        var t = new Table().Title("cycle result (held-out eval split)").AddColumns("arm", "greedy pass@1", "candidates drawn", "sampler tokens");
-        t.AddRow("probe SFT on demonstrations", r.ProbeEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture), "0", "0");
-        t.AddRow("retrained: easy originals + accepted samples for hard prompts", r.FinalEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
-            r.Sample.Candidates.ToString(CultureInfo.InvariantCulture), r.Sample.SampledTokens.ToString(CultureInfo.InvariantCulture));
-        AnsiConsole.Write(t);
-        BuildVerb.Render(r.Build);
         var stages = new Table().Title("stages").AddColumns("stage", "status", "seconds", "attempts");
         foreach (var s in r.Manifest.Stages)
             stages.AddRow(s.Name, s.Status, s.Seconds.ToString("F1", CultureInfo.InvariantCulture), s.Attempts.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(stages);
-        AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{r.RunDir}[/] (manifest.json)");
+        var t = new Table().Title("cycle result (held-out eval split)").AddColumns("model", "greedy pass@1", "candidates drawn", "sampler tokens");
+        t.AddRow("probe SFT on demonstrations", r.ProbeEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture), "0", "0");
+        t.AddRow("retrained on easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
+            r.Sample.Candidates.ToString(CultureInfo.InvariantCulture), r.Sample.SampledTokens.ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(t);
+        BuildVerb.Render(r.Build);
+        AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.Combine(r.RunDir, Report.ReportWriter.ReportFile)}[/]");
     }
 }

@@ -23,6 +23,7 @@ public sealed class UninterruptedCycle : IAsyncLifetime
     }
 }
 
+[Collection(CycleCollection.Name)]
 public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<UninterruptedCycle>
 {
     [Fact]
@@ -30,11 +31,15 @@ public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<Unint
     {
         var r = straight.Result;
         Assert.All(r.Manifest.Stages, s => Assert.Equal("done", s.Status));
-        Assert.Equal(["data", "probe", "export-probe", "select", "sample", "build", "retrain", "export-final", "eval-final", "eval-probe"],
+        Assert.Equal(["data", "probe", "export-probe", "select", "sample", "build", "retrain", "export-final", "eval-final", "eval-probe", "report"],
             r.Manifest.Stages.Select(s => s.Name));
         Assert.Equal(30, r.Sample.Prompts);                 // half of 60 selected hard
         Assert.Equal(60, r.Sample.Candidates);              // K = 2 each
         Assert.Equal(12, r.FinalEval.Examples);
+        var report = File.ReadAllText(Path.Combine(r.RunDir, "report.md"));
+        Assert.Contains("probe SFT", report);
+        Assert.All(new[] { "report-loss-trajectories.png", "report-hardness.png", "report-arms.png" },
+            png => Assert.True(File.Exists(Path.Combine(r.RunDir, png)), png));
     }
 
     [Theory]

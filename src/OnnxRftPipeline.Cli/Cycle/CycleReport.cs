@@ -1,0 +1,45 @@
+using System.Text.Json;
+using OnnxRftPipeline.Cli.Report;
+using OnnxRftPipeline.Contracts.Data;
+using OnnxRftPipeline.Selection;
+
+namespace OnnxRftPipeline.Cli.Cycle;
+
+/// <summary>Fills the run report from a finished cycle's files and manifest.</summary>
+public static class CycleReport
+{
+    public static async Task<ReportData> CollectAsync(CycleResult r, CycleConfig cfg, CancellationToken ct)
+    {
+        var hardness = await PartFiles.ReadAllAsync<HardnessRow>(Path.Combine(r.RunDir, "hardness"), ct);
+        var isHard = hardness.ToDictionary(h => h.ExampleId, h => h.IsHard, StringComparer.Ordinal);
+        var features = TrajectoryFeatures.Compute(await PartFiles.ReadAllAsync<TrajectoryRow>(Path.Combine(r.RunDir, "probe", "trajectories"), ct));
+        // Methods that cut a score have a threshold: the lowest score still selected.
+        double? threshold = cfg.SelectMethod is "quantile" or "loss-threshold" && hardness.Any(h => h.IsHard)
+            ? (cfg.SelectMethod == "loss-threshold" ? cfg.SelectThreshold : hardness.Where(h => h.IsHard).Min(h => h.Score))
+            : null;
+        return new ReportData
+        {
+            RunId = r.Manifest.RunId,
+            RunFolder = r.RunDir,
+            ConfigJson = JsonSerializer.Serialize(cfg, CycleConfig.Json),
+            TaskName = cfg.Data is null ? cfg.Task : cfg.Data,
+            Stages = StageTiming.FromManifest(r.Manifest),
+            Trajectories = features.Select(f => new LossTrajectory(f.ExampleId, f.Losses, isHard.GetValueOrDefault(f.ExampleId))).ToList(),
+            Hardness = new HardnessSummary
+            {
+                Method = cfg.SelectMethod,
+                Threshold = threshold,
+                Scores = hardness.Select(h => new HardnessScore(h.ExampleId, h.Score, h.IsHard)).ToList(),
+            },
+            Arms =
+            [
+                new ArmResult($"probe SFT ({cfg.ProbeEpochs} epochs on demonstrations)", r.ProbeEval.GreedyAccuracy, null, 0, 0,
+                    r.Manifest.Stages.Where(s => s.Name is "probe" or "export-probe" or "eval-probe").Sum(s => s.Seconds)),
+                new ArmResult($"retrained ({cfg.TrainEpochs} epochs): easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy, null,
+                    r.Sample.Candidates, r.Sample.SampledTokens,
+                    r.Manifest.Stages.Where(s => s.Name is "select" or "sample" or "build" or "retrain" or "export-final" or "eval-final").Sum(s => s.Seconds)),
+            ],
+            Build = Report.BuildSummary.From(r.Build),
+        };
+    }
+}

@@ -1,0 +1,37 @@
+using OnnxRftPipeline.Cli.Cycle;
+using OnnxRftPipeline.Contracts.Data;
+
+namespace OnnxRftPipeline.Cli.Tests.Cycle;
+
+[Collection(CycleCollection.Name)]
+public class ExperimentTests
+{
+    [Fact]
+    public async Task Every_arm_runs_on_the_same_probe_and_the_table_reports_its_costs()
+    {
+        var dir = Directory.CreateTempSubdirectory("rft-exp-").FullName;
+        try
+        {
+            var cfg = UninterruptedCycle.Config with { TrainEpochs = 1, SelectFraction = 0.25 };
+            var rows = await new ExperimentRunner(dir, cfg, includeTargetSft: true).RunAsync(CancellationToken.None);
+            Assert.Equal(["sft", "rft-all", "rft-hard", "s2l", "target-sft"], rows.Select(r => r.Arm));
+            var by = rows.ToDictionary(r => r.Arm);
+            Assert.Equal(0, by["sft"].CandidatesDrawn);
+            Assert.Equal(0, by["target-sft"].CandidatesDrawn);
+            Assert.Equal(60, by["rft-all"].PromptsSampled);
+            Assert.Equal(15, by["rft-hard"].PromptsSampled);     // 25% of 60
+            Assert.Equal(15, by["s2l"].PromptsSampled);          // same budget
+            Assert.Equal(2 * 60, by["rft-all"].CandidatesDrawn); // K = 2
+            Assert.All(rows, r => Assert.InRange(r.GreedyPassAt1, 0, 1));
+            // One probe serves every arm.
+            var manifest = RunManifest.TryLoad(dir)!;
+            Assert.Single(manifest.Stages, s => s.Name == "probe");
+            var back = await PartFiles.ReadAllAsync<ExperimentArmRow>(Path.Combine(dir, ExperimentRunner.ParquetFolder));
+            Assert.Equal(rows.Select(r => r.Arm), back.Select(r => r.Arm));
+            var md = File.ReadAllText(Path.Combine(dir, ExperimentRunner.TableFile));
+            Assert.Contains("| rft-hard |", md);
+            Assert.Contains("of RFT-all's candidates", md);
+        }
+        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+    }
+}
