@@ -12,15 +12,19 @@ static class TrainBench
 {
     public static int Run(string[] args)
     {
-        var a = new BenchArgs(args, "preset", "steps", "batch", "seq-len", "threads");
+        var a = new BenchArgs(args, "preset", "steps", "batch", "seq-len", "threads", "trajectories");
         if (a.Help)
         {
-            Console.WriteLine("bench train [--preset small] [--steps 30] [--batch 16] [--seq-len 128] [--threads <cores>]");
+            Console.WriteLine("bench train [--preset small] [--steps 30] [--batch 16] [--seq-len 128] [--threads <cores>] [--trajectories on|off]");
             return 0;
         }
         var preset = a.String("preset", "small");
         int steps = a.Int("steps", 30), batch = a.Int("batch", 16), seqLen = a.Int("seq-len", 128);
         int threads = a.Int("threads", Environment.ProcessorCount);
+        bool trajectories = a.String("trajectories", "on") switch
+        {
+            "on" => true, "off" => false, var v => throw new ArgumentException($"--trajectories must be on or off, got '{v}'"),
+        };
         var config = Presets.Get(preset);
         if (seqLen > config.MaxPositionEmbeddings) throw new ArgumentException($"--seq-len {seqLen} exceeds the {preset} context {config.MaxPositionEmbeddings}");
         TorchSharp.torch.set_num_threads(threads);
@@ -40,7 +44,8 @@ static class TrainBench
             var result = SftTrainer.Run(new TrainOptions
             {
                 Examples = examples, OutDir = outDir, Preset = preset, Epochs = 1, BatchSize = batch, Threads = threads,
-                RecordTrajectories = false, MaxSteps = steps, RunId = "bench-train",
+                // One epoch of exactly `steps` batches, so the epoch-end trajectory pass is measured too.
+                RecordTrajectories = trajectories, RunId = "bench-train",
             });
             double achieved = 6.0 * result.ParameterCount * result.TokensPerSecond;
             Console.WriteLine($"  parameters:        {result.ParameterCount:N0}");
@@ -49,6 +54,8 @@ static class TrainBench
             Console.WriteLine($"  achieved FLOP/s:   {achieved / 1e9:F1} G (6 x params x tokens/s)");
             Console.WriteLine($"  matmul peak:       {peak / 1e9:F1} G (fp32, {peakSize}x{peakSize})");
             Console.WriteLine($"  MFU:               {achieved / peak:P1}");
+            if (trajectories)
+                Console.WriteLine($"  trajectory pass:   {result.TrajectoryShare:P1} of epoch time (no-grad loss of all {examples.Count} examples)");
             return 0;
         }
         finally

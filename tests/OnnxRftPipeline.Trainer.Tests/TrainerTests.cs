@@ -105,6 +105,48 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Max_steps_stops_saves_and_a_resume_finishes_like_a_straight_run()
+    {
+        var straight = SftTrainer.Run(Options(TestData.TempDir(), epochs: 2, trajectories: false));
+        var dir = TestData.TempDir();
+        var first = SftTrainer.Run(new TrainOptions
+        {
+            Examples = TestData.Addition(), OutDir = dir, Preset = "tiny", Epochs = 2, BatchSize = 16, Threads = 1, Seed = 42,
+            RecordTrajectories = false, MaxSteps = 5,
+        });
+        Assert.True(first.StoppedAtLimit);
+        Assert.Equal(5, first.GlobalSteps);
+        var rest = SftTrainer.Run(Options(dir, epochs: 2, resume: true, trajectories: false));
+        Assert.False(rest.StoppedAtLimit);
+        Assert.Equal(straight.EpochMeanLosses, rest.EpochMeanLosses);
+        var a = Weights(straight.CheckpointDir);
+        var b = Weights(rest.CheckpointDir);
+        Assert.All(a, kv => Assert.Equal(kv.Value.Data, b[kv.Key].Data));
+    }
+
+    [Fact]
+    public void Loading_a_folder_that_is_not_a_checkpoint_names_the_missing_file()
+    {
+        var dir = TestData.TempDir();
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir));
+        Assert.Contains("config.json", e.Message);
+        Assert.Contains(dir, e.Message);
+    }
+
+    [Fact]
+    public void Weights_of_the_wrong_shape_are_rejected_with_the_tensor_name()
+    {
+        var dir = TestData.TempDir();
+        var result = SftTrainer.Run(Options(dir, epochs: 1, trajectories: false));
+        var config = LlamaConfig.Load(Path.Combine(result.CheckpointDir, "config.json"));
+        config.IntermediateSize += 8;
+        config.Save(Path.Combine(result.CheckpointDir, "config.json"));
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(result.CheckpointDir));
+        Assert.Contains("mlp", e.Message);
+        Assert.Contains("model.safetensors", e.Message);
+    }
+
+    [Fact]
     public void Existing_checkpoint_without_resume_is_refused()
     {
         var dir = TestData.TempDir();
