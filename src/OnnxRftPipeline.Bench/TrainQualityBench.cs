@@ -1,3 +1,5 @@
+using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Tasks.Synth;
 using OnnxRftPipeline.Trainer.Checkpoints;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Generation;
@@ -6,11 +8,8 @@ using OnnxRftPipeline.Trainer.Training;
 namespace OnnxRftPipeline.Bench;
 
 /// <summary>
-/// bench train-quality: trains a preset on the bundled addition task's format within a time budget and
-/// prints exact match of the final answer on a held-out split. The generator mirrors the Tasks
-/// project's AdditionTask (prompt "Q: a+b\n", response column by column from the right with explicit
-/// carries, then "#### sum"; longer operand 1–2 / 3 / 4–5 digits) because that project is not
-/// referenced from this branch yet; switch to it once merged.
+/// bench train-quality: trains a preset on the bundled addition task (clean demonstrations, its default
+/// difficulty mix) within a time budget and prints exact match of the final answer on its eval split.
 /// </summary>
 static class TrainQualityBench
 {
@@ -28,16 +27,9 @@ static class TrainQualityBench
         int epochs = a.Int("epochs", 2), batch = a.Int("batch", 32), threads = a.Int("threads", Environment.ProcessorCount);
         double lr = a.Double("lr", 2e-3);
 
-        var rng = new Random(11);
-        var seen = new HashSet<string>();
-        var all = new List<(TrainExample Example, string Answer)>();
-        while (all.Count < trainSize + evalSize)
-        {
-            var (prompt, response, answer) = Addition(rng);
-            if (seen.Add(prompt)) all.Add((new TrainExample($"add-{all.Count}", prompt, response), answer));
-        }
-        var train = all.Take(trainSize).Select(x => x.Example).ToList();
-        var eval = all.Skip(trainSize).ToList();
+        var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli());
+        var train = data.Train.Select(e => new TrainExample(e.Id, e.Prompt, e.Response)).ToList();
+        var eval = data.Eval.Select(e => (Example: new TrainExample(e.Id, e.Prompt, e.Response), Answer: e.Answer!)).ToList();
         Console.WriteLine($"bench train-quality: preset {preset}, {train.Count} train / {eval.Count} eval addition problems, budget {minutes} min, {threads} threads");
         var outDir = Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
         try
@@ -62,7 +54,7 @@ static class TrainQualityBench
                 var outputs = ReferenceGenerator.Greedy(model, tok, chunk.Select(e => e.Example.Prompt).ToList(), 96);
                 foreach (var (e, output) in chunk.Zip(outputs))
                 {
-                    if (FinalAnswer(output) == e.Answer) correct++;
+                    if (FinalAnswer.AfterMarker(output)?.Trim() == e.Answer) correct++;
                     if (output == e.Example.Response) exact++;
                 }
             }
@@ -76,39 +68,6 @@ static class TrainQualityBench
         {
             try { Directory.Delete(outDir, recursive: true); } catch (IOException) { }
         }
-    }
-
-    /// <summary>The bundled format: longer operand 1–2 (easy), 3 (medium) or 4–5 (hard) digits, equally often.</summary>
-    static (string Prompt, string Response, string Answer) Addition(Random rng)
-    {
-        int longer = rng.Next(3) switch { 0 => rng.Next(1, 3), 1 => 3, _ => rng.Next(4, 6) };
-        int shorter = rng.Next(1, longer + 1);
-        long x = Number(rng, longer), y = Number(rng, shorter);
-        if (rng.Next(2) == 0) (x, y) = (y, x);
-        var lines = new List<string>();
-        int carry = 0;
-        for (long p = x, q = y; p > 0 || q > 0 || lines.Count == 0; p /= 10, q /= 10)
-        {
-            int dp = (int)(p % 10), dq = (int)(q % 10), sum = dp + dq + carry;
-            lines.Add($"{dp}+{dq}+{carry}={sum}");
-            carry = sum / 10;
-        }
-        var answer = (x + y).ToString();
-        return ($"Q: {x}+{y}\n", string.Join("\n", lines) + $"\n#### {answer}", answer);
-    }
-
-    static long Number(Random rng, int digits)
-    {
-        if (digits == 1) return rng.Next(0, 10);
-        long v = rng.Next(1, 10);
-        for (int i = 1; i < digits; i++) v = v * 10 + rng.Next(0, 10);
-        return v;
-    }
-
-    static string FinalAnswer(string output)
-    {
-        int i = output.LastIndexOf("#### ", StringComparison.Ordinal);
-        return i < 0 ? "" : output[(i + 5)..].Trim();
     }
 
     sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>

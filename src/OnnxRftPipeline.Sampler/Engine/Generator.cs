@@ -71,19 +71,8 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
         // Prefill units: one per prompt when shared, one per candidate row otherwise.
         var unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
         var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
-        int units = unitTokens.Length, width = unitTokens.Max(t => t.Length);
-
-        var ids = new long[units * width];
-        var mask = new long[units * width];
-        var pos = new long[units * width];
-        for (int u = 0; u < units; u++)
-            for (int c = 0; c < width; c++)
-            {
-                bool real = c < unitTokens[u].Length;
-                ids[u * width + c] = real ? unitTokens[u][c] : tokenizer.PadId;
-                mask[u * width + c] = real ? 1 : 0;
-                pos[u * width + c] = real ? c : 0;
-            }
+        int units = unitTokens.Length;
+        var (ids, mask, pos, width) = RightPadded(unitTokens);
 
         IReadOnlyList<OrtValue> past;
         IDisposable pastOwner;
@@ -171,18 +160,7 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
             ct.ThrowIfCancellationRequested();
             int a = active.Count;
             var seqs = active.Select(r => group[rows[r].Prompt].Tokens.Concat(rows[r].Tokens).ToArray()).ToArray();
-            int width = seqs.Max(x => x.Length);
-            var ids = new long[a * width];
-            var mask = new long[a * width];
-            var pos = new long[a * width];
-            for (int i = 0; i < a; i++)
-                for (int c = 0; c < width; c++)
-                {
-                    bool real = c < seqs[i].Length;
-                    ids[i * width + c] = real ? seqs[i][c] : tokenizer.PadId;
-                    mask[i * width + c] = real ? 1 : 0;
-                    pos[i * width + c] = real ? c : 0;
-                }
+            var (ids, mask, pos, width) = RightPadded(seqs);
             using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [a, width]);
             using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [a, width]);
             using var posV = OrtValue.CreateTensorValueFromMemory(pos, [a, width]);
@@ -200,6 +178,24 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
             onTokens?.Invoke(a);
             active = still;
         }
+    }
+
+    /// <summary>GenAI's batch layout: right padding with the pad id, mask 0 on pads, position = column of a real token.</summary>
+    (long[] Ids, long[] Mask, long[] Positions, int Width) RightPadded(int[][] seqs)
+    {
+        int width = seqs.Max(x => x.Length);
+        var ids = new long[seqs.Length * width];
+        var mask = new long[seqs.Length * width];
+        var pos = new long[seqs.Length * width];
+        for (int i = 0; i < seqs.Length; i++)
+            for (int c = 0; c < width; c++)
+            {
+                bool real = c < seqs[i].Length;
+                ids[i * width + c] = real ? seqs[i][c] : tokenizer.PadId;
+                mask[i * width + c] = real ? 1 : 0;
+                pos[i * width + c] = real ? c : 0;
+            }
+        return (ids, mask, pos, width);
     }
 
     /// <summary>Samples one token for a row and decides whether the row is finished (eos, stop string, length, context).</summary>
