@@ -1,0 +1,60 @@
+using System.CommandLine;
+using OnnxRftPipeline.Cli.Verbs;
+
+namespace OnnxRftPipeline.Cli.Tests.Verbs;
+
+/// <summary>The `rft` entry point on bad input: a non-zero exit, and no output folder left behind.</summary>
+[Collection(Cycle.CycleCollection.Name)]   // shares the process console with the cycle tests
+public class BadInputTests
+{
+    static Task<int> Rft(params string[] args)
+    {
+        var root = new RootCommand("rft");
+        foreach (var v in VerbCatalog.All()) root.Add(v);
+        return CliHost.RunAsync(root, args);
+    }
+
+    static string Temp() => Path.Combine(Path.GetTempPath(), "rft-cli-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Unknown_task_exits_2_and_writes_nothing()
+    {
+        var outDir = Temp();
+        Assert.Equal(CliHost.BadInput, await Rft("data", "synth", "--task", "nope", "--out", outDir));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public async Task Missing_input_folder_exits_2_and_writes_nothing()
+    {
+        var outDir = Temp();
+        Assert.Equal(CliHost.BadInput, await Rft("select", "--trajectories", Temp(), "--out", outDir));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public async Task A_file_of_the_wrong_artifact_exits_2_and_writes_nothing()
+    {
+        var data = Temp();
+        Assert.Equal(CliHost.Ok, await Rft("data", "synth", "--task", "count", "--n", "10", "--eval-n", "2", "--out", data));
+        var outDir = Temp();
+        // SFT examples are not trajectories: the schema check names the missing column.
+        Assert.Equal(CliHost.BadInput, await Rft("select", "--trajectories", Path.Combine(data, "train"), "--out", outDir));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public async Task Bad_verifier_spec_and_bad_shard_exit_2()
+    {
+        var data = Temp();
+        Assert.Equal(CliHost.Ok, await Rft("data", "synth", "--task", "count", "--n", "10", "--eval-n", "2", "--out", data));
+        Assert.Equal(CliHost.BadInput, await Rft("sample", "--model", Temp(), "--prompts", Path.Combine(data, "train"), "--verifier", "numeric", "--out", Temp(), "--shard", "3/2"));
+        Assert.Equal(CliHost.BadInput, await Rft("eval", "--model", Temp(), "--data", Path.Combine(data, "eval"), "--verifier", "numeric", "--out", Temp()));
+    }
+
+    [Fact]
+    public async Task Unknown_options_are_rejected_with_a_non_zero_exit()
+    {
+        Assert.NotEqual(CliHost.Ok, await Rft("select", "--no-such-flag"));
+    }
+}
