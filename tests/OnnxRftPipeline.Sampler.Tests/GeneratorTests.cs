@@ -102,4 +102,17 @@ public class GeneratorTests(RandomModelFixture model) : IClassFixture<RandomMode
         var e = Assert.Throws<ArgumentException>(() => model.Generator().Generate([longPrompt], new SamplingSettings()).ToList());
         Assert.Contains("too-long", e.Message);
     }
+
+    [Fact]
+    public void Token_logprobs_align_with_the_kept_tokens_and_add_up_to_the_sum()
+    {
+        var s = new SamplingSettings { Temperature = 1.0, MaxNewTokens = 20, StopStrings = ["a", "e"], Seed = 4 };
+        var gens = model.Generator().Generate(Prompts(4, Texts), s).ToList();
+        Assert.All(gens, g => Assert.Equal(g.Tokens.Length, g.TokenLogprobs.Count));
+        Assert.All(gens, g => Assert.All(g.TokenLogprobs, lp => Assert.True(lp <= 0)));
+        // A row cut by length sampled exactly its kept tokens, so their logprobs are the whole sum.
+        var byLength = gens.Where(g => g.FinishReason == "length").ToList();
+        Assert.NotEmpty(byLength);
+        Assert.All(byLength, g => Assert.Equal(g.SumLogprob, g.TokenLogprobs.Sum(), 6));
+    }
 }

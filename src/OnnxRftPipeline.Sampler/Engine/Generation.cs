@@ -11,6 +11,8 @@ public sealed record PromptRequest(string PromptId, int[] Tokens, int Candidates
 public sealed record Generation(string PromptId, int CandidateIndex, int[] Tokens, int SampledTokens, double SumLogprob, string FinishReason)
 {
     public double MeanLogprob => SampledTokens == 0 ? 0 : SumLogprob / SampledTokens;
+    /// <summary>The model's log-probability of each token in <see cref="Tokens"/> (same length), for OpenAI-style logprobs.</summary>
+    public IReadOnlyList<double> TokenLogprobs { get; init; } = [];
 }
 
 public sealed record GeneratorOptions

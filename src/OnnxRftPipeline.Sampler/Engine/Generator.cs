@@ -20,6 +20,7 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
         public readonly int Prompt = prompt, Candidate = candidate, PromptLength = promptLength;
         public SplitMix64 Rng = new(seed);
         public readonly List<int> Tokens = [];
+        public readonly List<double> TokenLogprobs = [];
         public int Sampled;
         public double SumLogprob;
         public string? Finish;
@@ -47,7 +48,8 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
             if (_o.UseCache) RunCached(group, rows, s, stops, ct, onTokens);
             else RunUncached(group, rows, s, stops, ct, onTokens);
             foreach (var r in rows)
-                yield return new Generation(group[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!);
+                yield return new Generation(group[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)
+                    { TokenLogprobs = r.TokenLogprobs.ToArray() };
         }
     }
 
@@ -207,10 +209,12 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
         row.Last = token;
         if (token == tokenizer.EosId) { row.Finish = "eos"; return; }
         row.Tokens.Add(token);
+        row.TokenLogprobs.Add(logprob);
         foreach (var stop in stops)
             if (EndsWith(row.Tokens, stop))
             {
                 row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
+                row.TokenLogprobs.RemoveRange(row.TokenLogprobs.Count - stop.Length, stop.Length);
                 row.Finish = "stop";
                 return;
             }

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Service.Hosting;
+
+namespace OnnxRftPipeline.Service.Models;
+
+/// <summary>
+/// The model being served. Given models/NAME it serves the newest version and polls for newer ones: a new
+/// version is loaded beside the old, swapped in for the next batches, and the old session is disposed when the
+/// batches still decoding on it finish. A version that fails to load is logged and skipped; the old one stays.
+/// Polling rather than a file watcher: an export writes many files, and a poll that sees the finished
+/// folder (exports stage under a dot-name and rename) never catches one half-written.
+/// </summary>
+public sealed class ModelRegistry : BackgroundService
+{
+    readonly ServiceOptions _options;
+    readonly ILogger<ModelRegistry> _log;
+    readonly string? _watchedRoot;
+    readonly object _swapLock = new();
+    LoadedModel _current;
+    string? _failedDir;
+
+    public ModelRegistry(ServiceOptions options, ILogger<ModelRegistry> log)
+    {
+        _options = options;
+        _log = log;
+        var path = Path.GetFullPath(options.Model);
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"--model {options.Model}: model folder not found");
+        _watchedRoot = ModelFolder.IsModelFolder(path) ? null : path;
+        _current = LoadedModel.Load(_watchedRoot is null ? path : ModelFolder.NewestVersion(path), options.Threads, options.MaxBatchRows);
+        _log.LogInformation("serving {Name} version {Version} from {Dir}", _current.Name, _current.Version, _current.Folder.Dir);
+    }
+
+    public LoadedModel Current => Volatile.Read(ref _current);
+
+    /// <summary>Number of swaps done (for /metrics and tests).</summary>
+    public int Swaps { get; private set; }
+
+    /// <summary>A lease on the current model; retried if a swap retired it between the read and the lease.</summary>
+    public LoadedModel.Lease Acquire()
+    {
+        while (true)
+        {
+            var lease = Current.TryAcquire();
+            if (lease is not null) return lease;
+        }
+    }
+
+    /// <summary>Loads the newest version if it is not the one served. Returns true when a swap happened.</summary>
+    public bool CheckForNewVersion()
+    {
+        if (_watchedRoot is null) return false;
+        string newest;
+        try { newest = ModelFolder.NewestVersion(_watchedRoot); }
+        catch (Exception e) when (e is IOException or InvalidDataException) { return false; }
+        if (newest == Current.Folder.Dir || newest == _failedDir) return false;
+        LoadedModel next;
+        try { next = LoadedModel.Load(newest, _options.Threads, _options.MaxBatchRows); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            _failedDir = newest;
+            _log.LogError("model version {Dir} failed to load, still serving {Version}: {Message}", newest, Current.Version, e.Message);
+            return false;
+        }
+        LoadedModel old;
+        lock (_swapLock)
+        {
+            old = _current;
+            Volatile.Write(ref _current, next);
+            Swaps++;
+        }
+        old.Retire();
+        _log.LogInformation("swapped in {Name} version {Version} (was {Old})", next.Name, next.Version, old.Version);
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_watchedRoot is null) return;
+        using var timer = new PeriodicTimer(_options.ModelPollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                await Task.Run(CheckForNewVersion, stoppingToken);
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    int _disposed;
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Current.Retire();
+    }
+}
