@@ -14,6 +14,7 @@ public static class VerbCatalog
         SampleVerb.Create(),
         BuildVerb.Create(),
         EvalVerb.Create(),
+        ServeVerb.Create(),
         CycleVerb.Create(),
         ExperimentVerb.Create(),
     ];
