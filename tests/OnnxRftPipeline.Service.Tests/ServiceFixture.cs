@@ -26,7 +26,17 @@ public sealed class ServiceFixture : IAsyncLifetime
 
     public ServiceOptions Options() => new() { Model = ModelDir, Port = 0, Threads = 1, LogPrompts = false };
 
-    public static Task<ServiceHost> StartAsync(ServiceOptions o) => ServiceHost.StartAsync(o, LogLevel.Warning);
+    public static Task<ServiceHost> StartAsync(ServiceOptions o, ILoggerProvider? logs = null, LogLevel level = LogLevel.Warning) =>
+        ServiceHost.StartAsync(o, level, default, logs);
+
+    /// <summary>A fresh temp registry with models/rand/v1, for tests that change the registry or need their own host.</summary>
+    public static string NewRegistry(out string modelDir)
+    {
+        var root = Directory.CreateTempSubdirectory("rft-service-own-").FullName;
+        TinyModels.Export(Path.Combine(root, "models"), "v1", seed: 11);
+        modelDir = Path.Combine(root, "models", TinyModels.Name);
+        return root;
+    }
 
     public static HttpClient ClientFor(ServiceHost host, string? key = null)
     {

@@ -43,10 +43,19 @@ public sealed class BatchScheduler : IHostedService, IDisposable
 
     public bool Accepting { get; private set; } = true;
 
+    long _accepted, _batches, _cancelledBatches;
+    /// <summary>Requests taken into the queue so far.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+    /// <summary>Batches whose decoding started.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+    /// <summary>Batches stopped mid-decode because every request in them went away.</summary>
+    public long CancelledBatches => Interlocked.Read(ref _cancelledBatches);
+
     /// <summary>False when the queue is full (answer 429) or the service is stopping (503).</summary>
     public bool TryEnqueue(CompletionWork work)
     {
         if (!_queue.Writer.TryWrite(work)) return false;
+        Interlocked.Increment(ref _accepted);
         _metrics.SetQueueDepth(QueueDepth);
         return true;
     }
@@ -165,6 +174,7 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         })).ToList();
         int rows = requests.Sum(r => r.Candidates);
         _metrics.ObserveBatch(rows);
+        Interlocked.Increment(ref _batches);
         try
         {
             var gens = model.Generator.Generate(requests, live[0].Settings with { Seed = 0 }, batchCts.Token, _metrics.AddGeneratedTokens).ToList();
@@ -177,6 +187,7 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         }
         catch (OperationCanceledException)
         {
+            Interlocked.Increment(ref _cancelledBatches);
             foreach (var w in live) w.Cancel();
         }
         catch (Exception e)

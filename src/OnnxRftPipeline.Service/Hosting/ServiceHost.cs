@@ -33,7 +33,8 @@ public sealed class ServiceHost : IAsyncDisposable
     public Uri BaseAddress => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     /// <summary>Validates the options, loads the model and starts listening. Throws ArgumentException for unsafe settings.</summary>
-    public static async Task<ServiceHost> StartAsync(ServiceOptions o, LogLevel logLevel = LogLevel.Information, CancellationToken ct = default)
+    public static async Task<ServiceHost> StartAsync(ServiceOptions o, LogLevel logLevel = LogLevel.Information, CancellationToken ct = default,
+        ILoggerProvider? extraLogger = null)
     {
         o.Validate();
         var address = BindAddress(o.Host);
@@ -42,6 +43,7 @@ public sealed class ServiceHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (extraLogger is not null) builder.Logging.AddProvider(extraLogger);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = o.MaxRequestBodyBytes;

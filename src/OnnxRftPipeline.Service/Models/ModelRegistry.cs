@@ -57,8 +57,9 @@ public sealed class ModelRegistry : BackgroundService
         if (newest == Current.Folder.Dir || newest == _failedDir) return false;
         LoadedModel next;
         try { next = LoadedModel.Load(newest, _options.Threads, _options.MaxBatchRows); }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever is wrong with the new folder (bad JSON, missing file, a graph ORT rejects), the old version keeps serving.
             _failedDir = newest;
             _log.LogError("model version {Dir} failed to load, still serving {Version}: {Message}", newest, Current.Version, e.Message);
             return false;

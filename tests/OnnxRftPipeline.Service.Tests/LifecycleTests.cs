@@ -1,0 +1,93 @@
+using System.Text.Json;
+
+namespace OnnxRftPipeline.Service.Tests;
+
+/// <summary>Graceful shutdown and model hot swap while requests are in flight.</summary>
+public class LifecycleTests(ServiceFixture f) : IClassFixture<ServiceFixture>
+{
+    [Fact]
+    public async Task Stopping_drains_in_flight_requests()
+    {
+        var host = await ServiceFixture.StartAsync(f.Options() with { MaxBatchRows = 2, BatchWindow = TimeSpan.Zero });
+        using var c = ServiceFixture.ClientFor(host);
+        using var expected = new Expected(f.ModelDir);
+        var requests = Enumerable.Range(0, 6).Select(i => Wire.PostAsync(c, "/v1/completions",
+            new { model = "rand", prompt = $"Q: drain {i}\n", max_tokens = 40, temperature = 1.0, seed = i })).ToList();
+        await LoadTests.WaitUntil(() => host.Scheduler.Accepted == 6, TimeSpan.FromSeconds(30));
+        await host.StopAsync();
+        for (int i = 0; i < 6; i++)
+        {
+            var (status, json, _) = await requests[i];
+            Assert.Equal(200, status);
+            Assert.Equal(expected.Text($"Q: drain {i}\n", i, 1.0, 40), Wire.Text(json));
+        }
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => c.GetAsync("/healthz"));
+        await host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_new_version_is_swapped_in_without_failing_in_flight_requests()
+    {
+        var root = ServiceFixture.NewRegistry(out var modelDir);
+        try
+        {
+            await using var host = await ServiceFixture.StartAsync(f.Options() with { Model = modelDir, ModelPollInterval = TimeSpan.FromMilliseconds(100) });
+            using var c = ServiceFixture.ClientFor(host);
+            var v1 = host.Models.Current;
+            var greedy = new { model = "rand", prompt = "Q: swap\n", max_tokens = 16, temperature = 0 };
+            var before = Wire.Text(await Wire.OkAsync(c, greedy));
+
+            var fingerprints = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var statuses = new System.Collections.Concurrent.ConcurrentBag<int>();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            int afterSwap = 0;
+            // Four clients, each at most 100 requests, until a few have been answered by the new version.
+            var clients = Enumerable.Range(0, 4).Select(async w =>
+            {
+                for (int i = 0; i < 100 && Volatile.Read(ref afterSwap) < 8 && !stop.IsCancellationRequested; i++)
+                {
+                    var (status, json, _) = await Wire.PostAsync(c, "/v1/completions",
+                        new { model = "rand", prompt = $"Q: {w}.{i}\n", max_tokens = 24, temperature = 1.0, seed = i });
+                    statuses.Add(status);
+                    if (status != 200) continue;
+                    var fp = json.GetProperty("system_fingerprint").GetString()!;
+                    fingerprints.Add(fp);
+                    if (fp.EndsWith("/v2")) Interlocked.Increment(ref afterSwap);
+                }
+            }).ToList();
+            await Task.Delay(50);
+            TinyModels.Export(Path.Combine(root, "models"), "v2", seed: 12);   // staged under a dot name, then renamed in
+            await Task.WhenAll(clients);
+
+            Assert.All(statuses, s => Assert.Equal(200, s));
+            Assert.Contains("rand/v1", fingerprints);
+            Assert.Contains("rand/v2", fingerprints);
+            Assert.Equal("v2", host.Models.Current.Version);
+            await LoadTests.WaitUntil(() => v1.IsDisposed, TimeSpan.FromSeconds(30));   // released once its last batch ended
+            var after = await Wire.OkAsync(c, greedy);
+            Assert.Equal("rand/v2", after.GetProperty("system_fingerprint").GetString());
+            Assert.NotEqual(before, Wire.Text(after));   // different weights, different greedy text
+            var models = JsonDocument.Parse(await c.GetStringAsync("/v1/models")).RootElement;
+            Assert.Equal("v2", models.GetProperty("data")[0].GetProperty("version").GetString());
+        }
+        finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
+    }
+
+    [Fact]
+    public async Task A_broken_new_version_is_skipped_and_the_old_one_keeps_serving()
+    {
+        var root = ServiceFixture.NewRegistry(out var modelDir);
+        try
+        {
+            await using var host = await ServiceFixture.StartAsync(f.Options() with { Model = modelDir, ModelPollInterval = TimeSpan.FromHours(1) });
+            using var c = ServiceFixture.ClientFor(host);
+            var broken = Path.Combine(modelDir, "v9");
+            Directory.CreateDirectory(broken);
+            File.WriteAllText(Path.Combine(broken, "genai_config.json"), "{ not json");
+            Assert.False(host.Models.CheckForNewVersion());
+            Assert.Equal("v1", host.Models.Current.Version);
+            await Wire.OkAsync(c, new { model = "rand", prompt = "Q: still\n", max_tokens = 4 });
+        }
+        finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text.Json;
+using OnnxRftPipeline.Contracts.Data;
+
+namespace OnnxRftPipeline.Service.Tests;
+
+/// <summary>/v1/sampling-jobs: the existing SampleJob behind HTTP, with every path confined to the data root.</summary>
+public class SamplingJobsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
+{
+    static async Task WritePrompts(string dir, int n) =>
+        await PartFiles.WritePartAsync(dir, 0, Enumerable.Range(0, n).Select(i => new SftExample
+        {
+            Id = $"ex-{i:D3}", Prompt = $"Q: {i}+{i * 7}\n", Response = $"#### {i * 8}", Answer = $"{i * 8}", Task = "addition", Source = "test",
+        }).ToList());
+
+    async Task<(string DataRoot, Hosting.ServiceHost Host, HttpClient Client)> StartAsync()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(f.Root, "data-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var host = await ServiceFixture.StartAsync(f.Options() with { DataRoot = data });
+        return (data, host, ServiceFixture.ClientFor(host));
+    }
+
+    static async Task<JsonElement> Get(HttpClient c, string id) => JsonDocument.Parse(await c.GetStringAsync($"/v1/sampling-jobs/{id}")).RootElement;
+
+    [Fact]
+    public async Task A_job_writes_verified_candidates_under_the_data_root_and_reports_progress()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "prompts"), 5);
+        var (status, job, _) = await Wire.PostAsync(c, "/v1/sampling-jobs",
+            new { prompts = "prompts", output = "out/candidates", k = 3, verifier = "regex:pattern=[0-9]", max_new_tokens = 8, temperature = 1.0 });
+        Assert.Equal(202, status);
+        var id = job.GetProperty("id").GetString()!;
+        await LoadTests.WaitUntil(() => Get(c, id).Result.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", TimeSpan.FromSeconds(60));
+        var done = await Get(c, id);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal(5, done.GetProperty("prompts_done").GetInt32());
+        Assert.True(done.GetProperty("tokens").GetInt64() > 0);
+        var rows = await PartFiles.ReadAllAsync<CandidateRow>(Path.Combine(data, "out", "candidates"));
+        Assert.Equal(15, rows.Sum(r => r.DuplicateCount));
+        Assert.Equal(5, rows.Select(r => r.PromptId).Distinct().Count());
+        Assert.All(rows, r => Assert.Equal("v1", r.ModelVersion));
+    }
+
+    [Fact]
+    public async Task Delete_cancels_a_running_job()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "many"), 300);
+        var (status, job, _) = await Wire.PostAsync(c, "/v1/sampling-jobs",
+            new { prompts = "many", output = "many-out", k = 8, verifier = "numeric", max_new_tokens = 64 });
+        Assert.Equal(202, status);
+        var id = job.GetProperty("id").GetString()!;
+        var deleted = JsonDocument.Parse(await (await c.DeleteAsync($"/v1/sampling-jobs/{id}")).Content.ReadAsStringAsync()).RootElement;
+        await LoadTests.WaitUntil(() => Get(c, id).Result.GetProperty("status").GetString() is "cancelled" or "succeeded" or "failed", TimeSpan.FromSeconds(30));
+        Assert.Equal("cancelled", (await Get(c, id)).GetProperty("status").GetString());
+        Assert.Equal(id, deleted.GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await c.GetAsync("/v1/sampling-jobs/sjob-nope")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Paths_outside_the_data_root_are_refused_naming_the_field()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "prompts"), 2);
+        var outside = Directory.CreateDirectory(Path.Combine(f.Root, "outside-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        await WritePrompts(outside, 2);
+        Directory.CreateSymbolicLink(Path.Combine(data, "sneaky"), outside);
+
+        async Task Refused(object body, string param)
+        {
+            var (status, json, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", body);
+            Assert.True(status == 400, $"expected 400 for {JsonSerializer.Serialize(body)}, got {status}: {json}");
+            Assert.Equal(param, json.GetProperty("error").GetProperty("param").GetString());
+        }
+        await Refused(new { prompts = "../" + Path.GetFileName(outside), output = "o", verifier = "numeric" }, "prompts");
+        await Refused(new { prompts = outside, output = "o", verifier = "numeric" }, "prompts");
+        await Refused(new { prompts = "sneaky", output = "o", verifier = "numeric" }, "prompts");
+        await Refused(new { prompts = "sneaky/../../" + Path.GetFileName(outside), output = "o", verifier = "numeric" }, "prompts");
+        await Refused(new { prompts = "prompts", output = "sneaky/out", verifier = "numeric" }, "output");
+        await Refused(new { prompts = "prompts", output = "/tmp/x", verifier = "numeric" }, "output");
+        await Refused(new { prompts = "prompts", output = "o", hardness = "../..", only_hard = true, verifier = "numeric" }, "hardness");
+        await Refused(new { prompts = "prompts", output = "o", verifier = "cmd:path=/bin/true" }, "verifier");
+        await Refused(new { prompts = "prompts", output = "o", verifier = "all(numeric;cmd:path=/bin/sh)" }, "verifier");
+        await Refused(new { prompts = "prompts", output = "o", verifier = "numeric", surprise = 1 }, "surprise");
+        Assert.False(Directory.Exists(Path.Combine(outside, "o")));
+        Assert.Empty(Directory.GetDirectories(outside));
+    }
+
+    [Fact]
+    public async Task Without_a_data_root_sampling_jobs_are_disabled()
+    {
+        var (status, json, _) = await Wire.PostAsync(f.Client, "/v1/sampling-jobs", new { prompts = "p", output = "o", verifier = "numeric" });
+        Assert.Equal(403, status);
+        Assert.Contains("--data-root", json.GetProperty("error").GetProperty("message").GetString());
+    }
+}
