@@ -3,6 +3,7 @@ using System.Globalization;
 using OnnxRftPipeline.Cli.Output;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Sampler.Sampling;
+using OnnxRftPipeline.Service.Client;
 using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
@@ -12,7 +13,10 @@ public static class SampleVerb
 {
     public static Command Create()
     {
-        var model = Opt.Required<string>("--model", "Model folder, or models/NAME for its newest version.");
+        var model = Opt.Optional<string>("--model", "Model folder, or models/NAME for its newest version (or use --service).");
+        var service = Opt.Optional<string>("--service", "Sample through a running `rft serve` at this URL instead of a local model.");
+        var keyEnv = Opt.Optional<string>("--api-key-env", "With --service: environment variable holding the service's API key.");
+        var concurrency = Opt.With("--concurrency", 8, "With --service: prompts in flight at once (the service batches them).");
         var prompts = Opt.Required<string>("--prompts", "SFT examples whose prompts are sampled.");
         var hardness = Opt.Optional<string>("--hardness", "Hardness dataset from `rft select`.");
         var onlyHard = Opt.Flag("--only-hard", "Sample only prompts the hardness marks hard.");
@@ -31,13 +35,16 @@ public static class SampleVerb
         var batch = Opt.With("--max-batch-rows", 64, "Most candidate rows decoded together.");
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
         var cmd = new Command("sample", "Draw K candidates per prompt (hard prompts only with --only-hard), verify and write them.")
-            .With(model, prompts, hardness, onlyHard, k, temperature, topP, topK, maxNew, stop, seed, verifier, outDir, shard, resume, perPart, batch, threads);
+            .With(model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, temperature, topP, topK, maxNew, stop, seed, verifier, outDir, shard, resume, perPart, batch, threads);
         cmd.SetAction(async (p, ct) =>
         {
             var (index, count) = SampleJobOptions.ParseShard(p.GetValue(shard)!);
+            var url = p.GetValue(service);
+            if ((url is null) == (p.GetValue(model) is null))
+                throw new UserInputException("give exactly one of --model (sample locally) and --service URL (sample through `rft serve`)");
             var options = new SampleJobOptions
             {
-                Model = p.GetValue(model)!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
+                Model = p.GetValue(model) ?? url!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
                 K = p.GetValue(k), Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, ShardIndex = index, ShardCount = count,
                 Resume = p.GetValue(resume), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
                 Sampling = new SamplingSettings
@@ -46,7 +53,8 @@ public static class SampleVerb
                     MaxNewTokens = p.GetValue(maxNew), StopStrings = p.GetValue(stop) ?? [], Seed = p.GetValue(seed),
                 },
             };
-            var s = await RunWithProgressAsync(options, ct);
+            var s = url is null ? await RunWithProgressAsync(options, ct)
+                : await RunRemoteWithProgressAsync(options, url, ApiKey(p.GetValue(keyEnv)), p.GetValue(concurrency), ct);
             Render(s);
             return CliHost.Ok;
         });
@@ -70,6 +78,35 @@ public static class SampleVerb
             task.Value = task.MaxValue;
             return s;
         });
+
+    static string? ApiKey(string? variable)
+    {
+        if (variable is null) return null;
+        var key = Environment.GetEnvironmentVariable(variable);
+        return string.IsNullOrEmpty(key) ? throw new UserInputException($"--api-key-env {variable}: the environment variable is not set or empty") : key;
+    }
+
+    /// <summary>`--service`: the same job with candidates drawn by the service through the resilient (Polly) client.</summary>
+    public static Task<SampleSummary> RunRemoteWithProgressAsync(SampleJobOptions options, string url, string? apiKey, int concurrency, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new UserInputException($"--service must be an http(s) URL, got '{url}'");
+        if (concurrency < 1) throw new UserInputException($"--concurrency must be >= 1, got {concurrency}");
+        return ProgressView.RunAsync("prompts", async ctx =>
+        {
+            using var client = new CompletionsClient(uri, apiKey);
+            var task = ctx.AddTask("sampling via service", maxValue: 1);
+            var progress = new Progress<SampleProgress>(x =>
+            {
+                task.MaxValue = Math.Max(1, x.PromptsTotal);
+                task.Value = x.PromptsDone;
+                task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling via service ({x.Tokens} tokens, {client.Retries} retries)");
+            });
+            var s = await RemoteSampleJob.RunAsync(options, client, url, progress, concurrency, ct);
+            task.Value = task.MaxValue;
+            return s;
+        });
+    }
 
     public static void Render(SampleSummary s)
     {

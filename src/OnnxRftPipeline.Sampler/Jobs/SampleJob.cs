@@ -95,7 +95,7 @@ public static class SampleJob
     }
 
     /// <summary>The shard's prompts in id order; with --only-hard, just those the hardness marks hard.</summary>
-    static async Task<List<SftExample>> SelectPromptsAsync(SampleJobOptions o, CancellationToken ct)
+    public static async Task<List<SftExample>> SelectPromptsAsync(SampleJobOptions o, CancellationToken ct)
     {
         var examples = await PartFiles.ReadAllAsync<SftExample>(o.Prompts, ct);
         var ids = new HashSet<string>(StringComparer.Ordinal);

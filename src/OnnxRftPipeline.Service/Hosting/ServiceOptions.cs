@@ -48,6 +48,8 @@ public sealed record ServiceOptions
         if (BatchWindow < TimeSpan.Zero) throw new ArgumentException($"--batch-window-ms must be >= 0, got {BatchWindow.TotalMilliseconds}");
         if (MaxRequestBodyBytes < 1024) throw new ArgumentException($"--max-body-bytes must be >= 1024, got {MaxRequestBodyBytes}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("--request-timeout-s must be > 0");
+        if (RetryAfterSeconds < 0) throw new ArgumentException($"Retry-After seconds must be >= 0, got {RetryAfterSeconds}");
+        if (MaxTokensLimit < 1) throw new ArgumentException($"the max_tokens limit must be >= 1, got {MaxTokensLimit}");
         if (DataRoot is not null && !Directory.Exists(DataRoot)) throw new DirectoryNotFoundException($"--data-root {DataRoot}: folder not found");
     }
 
