@@ -1,0 +1,257 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Sampler.Sampling;
+
+namespace OnnxRftPipeline.Sampler.Engine;
+
+/// <summary>
+/// Continuous batching for a long-running service: prompts are admitted between decode steps instead of waiting
+/// for the running batch to end, each row has its own sampling settings, and finished or withdrawn rows leave at
+/// the next step. Same numbers as <see cref="Generator"/>: a candidate's random stream is derived from
+/// (settings seed, prompt id, candidate index), prefill is shared by a prompt's candidates and uses GenAI's right
+/// padding. Joining works by keeping each row's cache right-aligned: row r owns cache columns [Start_r, T), its mask
+/// is 1 there and 0 to the left, and its positions are its own. A joining prompt's prefill cache is copied into the
+/// last columns (the batch is widened on the left when the prompt is longer than the cache); when rows leave, the
+/// columns no remaining row owns are trimmed. Not thread-safe: one decode loop drives it.
+/// </summary>
+public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, int contextLength = int.MaxValue) : IDisposable
+{
+    readonly TokenSampler _sampler = new(decoder.VocabSize);
+    readonly List<Row> _rows = [];
+    OrtValue[] _past = [];
+    IDisposable? _pastOwner;
+    int _t;   // cache length (columns)
+
+    /// <summary>One candidate being decoded; <see cref="Tag"/> is the caller's handle for the request it belongs to.</summary>
+    sealed class Row(object tag, PromptRequest request, int candidate, SamplingSettings s, int[][] stops)
+    {
+        public readonly object Tag = tag;
+        public readonly PromptRequest Request = request;
+        public readonly int Candidate = candidate;
+        public readonly SamplingSettings Settings = s;
+        public readonly int[][] Stops = stops;
+        public SplitMix64 Rng = new(CandidateSeeds.Derive(s.Seed, request.PromptId, candidate));
+        public readonly List<int> Tokens = [];
+        public readonly List<double> TokenLogprobs = [];
+        public int Sampled, Last, Start;
+        public double SumLogprob;
+        public string? Finish;
+        public int PromptLength => Request.Tokens.Length;
+    }
+
+    /// <summary>A candidate that finished, with the tag of the request it belongs to.</summary>
+    public readonly record struct Finished(object Tag, Generation Generation);
+
+    /// <summary>Candidate rows decoding now.</summary>
+    public int ActiveRows => _rows.Count;
+
+    /// <summary>Current cache length in columns (for tests: trimming keeps it from growing without bound).</summary>
+    public int CacheLength => _t;
+
+    /// <summary>
+    /// Prefills the prompts (one shared prefill per prompt for its Candidates rows) and adds their rows to the batch.
+    /// Returns rows that finished on their first token. Validates everything before changing any state.
+    /// </summary>
+    public IReadOnlyList<Finished> Admit(IReadOnlyList<(object Tag, PromptRequest Request, SamplingSettings Settings)> items)
+    {
+        if (items.Count == 0) return [];
+        foreach (var (_, p, s) in items)
+        {
+            s.Validate();
+            if (p.Candidates < 1) throw new ArgumentException($"prompt '{p.PromptId}': candidates must be >= 1");
+            if (p.Tokens.Length == 0) throw new ArgumentException($"prompt '{p.PromptId}' has no tokens");
+            if (p.Tokens.Length >= contextLength)
+                throw new ArgumentException($"prompt '{p.PromptId}' has {p.Tokens.Length} tokens; the model's context is {contextLength}");
+        }
+        int units = items.Count, width = items.Max(x => x.Request.Tokens.Length), v = decoder.VocabSize;
+        var ids = new long[units * width];
+        var mask = new long[units * width];
+        var pos = new long[units * width];
+        for (int u = 0; u < units; u++)
+            for (int c = 0; c < width; c++)
+            {
+                var toks = items[u].Request.Tokens;
+                bool real = c < toks.Length;
+                ids[u * width + c] = real ? toks[c] : tokenizer.PadId;
+                mask[u * width + c] = real ? 1 : 0;
+                pos[u * width + c] = real ? c : 0;
+            }
+
+        var finished = new List<Finished>();
+        var joining = new List<(Row Row, int Unit)>();
+        using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]);
+        using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]);
+        using var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]);
+        var empty = decoder.EmptyPast(units);
+        using var outputs = decoder.Run(idsV, maskV, posV, empty);
+        foreach (var e in empty) e.Dispose();
+        var logits = outputs[0].GetTensorDataAsSpan<float>();
+        for (int u = 0; u < units; u++)
+        {
+            var (tag, p, s) = items[u];
+            var stops = s.StopStrings.Select(tokenizer.Encode).Where(t => t.Length > 0).ToArray();
+            for (int k = 0; k < p.Candidates; k++)
+            {
+                var row = new Row(tag, p, k, s, stops);
+                Sample(row, logits.Slice((u * width + p.Tokens.Length - 1) * v, v));
+                if (row.Finish is null) joining.Add((row, u));
+                else finished.Add(Done(row));
+            }
+        }
+        if (joining.Count > 0) Merge(outputs.Skip(1).ToArray(), width, joining);
+        return finished;
+    }
+
+    /// <summary>One forward pass for every active row. Returns the rows that finished in it.</summary>
+    public IReadOnlyList<Finished> Step()
+    {
+        int a = _rows.Count, v = decoder.VocabSize;
+        if (a == 0) return [];
+        var ids = new long[a];
+        var pos = new long[a];
+        var mask = new long[a * (_t + 1)];
+        for (int i = 0; i < a; i++)
+        {
+            var row = _rows[i];
+            ids[i] = row.Last;
+            pos[i] = row.PromptLength + row.Sampled - 1;
+            for (int c = row.Start; c <= _t; c++) mask[i * (_t + 1) + c] = 1;
+        }
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [a, 1]))
+        using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [a, _t + 1]))
+        using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [a, 1]))
+            outputs = decoder.Run(idsV, maskV, posV, _past);
+        _pastOwner?.Dispose();
+        _t++;
+        _past = outputs.Skip(1).ToArray();
+        _pastOwner = outputs;
+        var logits = outputs[0].GetTensorDataAsSpan<float>();
+        var finished = new List<Finished>();
+        for (int i = 0; i < a; i++)
+        {
+            Sample(_rows[i], logits.Slice(i * v, v));
+            if (_rows[i].Finish is not null) finished.Add(Done(_rows[i]));
+        }
+        if (finished.Count > 0) Keep(r => r.Finish is null);
+        return finished;
+    }
+
+    /// <summary>Withdraws every row of a request (its client went away): they stop costing work from the next step.</summary>
+    public int Remove(object tag)
+    {
+        int before = _rows.Count;
+        if (_rows.Any(r => ReferenceEquals(r.Tag, tag))) Keep(r => !ReferenceEquals(r.Tag, tag));
+        return before - _rows.Count;
+    }
+
+    static Finished Done(Row r) => new(r.Tag, new Generation(r.Request.PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)
+    {
+        TokenLogprobs = r.TokenLogprobs.ToArray(),
+    });
+
+    /// <summary>The same finishing rules as <see cref="Generator"/>: eos, a stop string (cut from the text), max tokens, context.</summary>
+    void Sample(Row row, ReadOnlySpan<float> logits)
+    {
+        var s = row.Settings;
+        var (token, logprob) = _sampler.Next(logits, s, ref row.Rng);
+        row.Sampled++;
+        row.SumLogprob += logprob;
+        row.Last = token;
+        if (token == tokenizer.EosId) { row.Finish = "eos"; return; }
+        row.Tokens.Add(token);
+        row.TokenLogprobs.Add(logprob);
+        foreach (var stop in row.Stops)
+            if (row.Tokens.Count >= stop.Length && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(row.Tokens)[^stop.Length..].SequenceEqual(stop))
+            {
+                row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
+                row.TokenLogprobs.RemoveRange(row.TokenLogprobs.Count - stop.Length, stop.Length);
+                row.Finish = "stop";
+                return;
+            }
+        if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= contextLength) row.Finish = "length";
+    }
+
+    /// <summary>Adds joining rows: widens the cache on the left if a prompt is longer than it, right-aligns every row.</summary>
+    void Merge(OrtValue[] prefill, int prefillWidth, List<(Row Row, int Unit)> joining)
+    {
+        int kvH = decoder.KvHeads, d = decoder.HeadDim;
+        int width = Math.Max(_t, joining.Max(j => j.Row.PromptLength));
+        int shift = width - _t, total = _rows.Count + joining.Count;
+        var merged = new OrtValue[prefill.Length];
+        for (int j = 0; j < prefill.Length; j++)
+        {
+            var dst = new float[total * kvH * width * d];
+            if (_rows.Count > 0)
+            {
+                var old = _past[j].GetTensorDataAsSpan<float>();
+                for (int r = 0; r < _rows.Count; r++)
+                    for (int h = 0; h < kvH; h++)
+                        old.Slice(((r * kvH + h) * _t + _rows[r].Start) * d, (_t - _rows[r].Start) * d)
+                           .CopyTo(dst.AsSpan(((r * kvH + h) * width + _rows[r].Start + shift) * d));
+            }
+            var src = prefill[j].GetTensorDataAsSpan<float>();
+            for (int n = 0; n < joining.Count; n++)
+            {
+                var (row, u) = joining[n];
+                int r = _rows.Count + n, len = row.PromptLength;
+                for (int h = 0; h < kvH; h++)
+                    src.Slice(((u * kvH + h) * prefillWidth) * d, len * d).CopyTo(dst.AsSpan(((r * kvH + h) * width + width - len) * d));
+            }
+            merged[j] = OrtValue.CreateTensorValueFromMemory(dst, [total, kvH, width, d]);
+        }
+        foreach (var r in _rows) r.Start += shift;
+        foreach (var (row, _) in joining) { row.Start = width - row.PromptLength; _rows.Add(row); }
+        Replace(merged, width);
+    }
+
+    /// <summary>Keeps the rows matching <paramref name="keep"/> and trims cache columns no kept row owns.</summary>
+    void Keep(Func<Row, bool> keep)
+    {
+        int kvH = decoder.KvHeads, d = decoder.HeadDim;
+        var kept = Enumerable.Range(0, _rows.Count).Where(i => keep(_rows[i])).ToArray();
+        if (kept.Length == 0)
+        {
+            _rows.Clear();
+            Replace([], 0);
+            return;
+        }
+        int from = kept.Min(i => _rows[i].Start), width = _t - from;
+        var compact = new OrtValue[_past.Length];
+        for (int j = 0; j < _past.Length; j++)
+        {
+            var src = _past[j].GetTensorDataAsSpan<float>();
+            var dst = new float[kept.Length * kvH * width * d];
+            for (int n = 0; n < kept.Length; n++)
+                for (int h = 0; h < kvH; h++)
+                    src.Slice(((kept[n] * kvH + h) * _t + from) * d, width * d).CopyTo(dst.AsSpan((n * kvH + h) * width * d));
+            compact[j] = OrtValue.CreateTensorValueFromMemory(dst, [kept.Length, kvH, width, d]);
+        }
+        var rows = kept.Select(i => _rows[i]).ToList();
+        _rows.Clear();
+        _rows.AddRange(rows);
+        foreach (var r in _rows) r.Start -= from;
+        Replace(compact, width);
+    }
+
+    void Replace(OrtValue[] past, int width)
+    {
+        _pastOwner?.Dispose();
+        _past = past;
+        _pastOwner = new Owner(past);
+        _t = width;
+    }
+
+    public void Dispose()
+    {
+        _pastOwner?.Dispose();
+        _pastOwner = null;
+        _past = [];
+        _rows.Clear();
+    }
+
+    sealed class Owner(OrtValue[] values) : IDisposable
+    {
+        public void Dispose() { foreach (var x in values) x.Dispose(); }
+    }
+}
