@@ -68,15 +68,15 @@ public class LoadTests(ServiceFixture f) : IClassFixture<ServiceFixture>
     }
 
     [Fact]
-    public async Task Concurrent_compatible_requests_share_one_batch()
+    public async Task Concurrent_requests_share_one_prefill_admission()
     {
-        // A long window and a batch of exactly four rows: four concurrent requests fill it, and it closes full.
+        // A long window and a batch of exactly four rows: four concurrent requests fill it, and it is admitted full.
         await using var host = await ServiceFixture.StartAsync(f.Options() with { MaxBatchRows = 4, BatchWindow = TimeSpan.FromSeconds(20) });
         using var c = ServiceFixture.ClientFor(host);
         using var expected = new Expected(f.ModelDir);
         var outcomes = await RunAsync(c, requests: 4, concurrency: 4, maxTokens: 8, TimeSpan.FromSeconds(60));
         Assert.All(outcomes, o => Assert.Equal(200, o.Status));
-        Assert.Equal(1, host.Scheduler.Batches);
+        Assert.Equal(1, host.Scheduler.Admissions);
         foreach (var o in outcomes)
             Assert.Equal(expected.Text($"Q: {o.Request}+{o.Request}\n", 1000 + o.Request, 1.0, 8), o.Text);
     }
@@ -90,8 +90,8 @@ public class LoadTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         var (status, json, _) = await Wire.PostAsync(c, "/v1/completions", new { model = "rand", prompt = "Q: 1\n", n, max_tokens = maxTokens, temperature = 1.0 });
         Assert.Equal(504, status);
         Assert.Equal("timeout", json.GetProperty("error").GetProperty("type").GetString());
-        // The batch is abandoned (never started or cancelled mid-decode): far fewer tokens than the full request.
-        await WaitUntil(() => host.Scheduler.QueueDepth == 0 && host.Scheduler.Batches == host.Scheduler.CancelledBatches, TimeSpan.FromSeconds(30));
+        // The rows are withdrawn (or never admitted): far fewer tokens than the full request.
+        await WaitUntil(() => host.Scheduler.QueueDepth == 0 && host.Scheduler.InFlight == 0, TimeSpan.FromSeconds(30));
         Assert.True(host.Metrics.GeneratedTokens < n * maxTokens, $"{host.Metrics.GeneratedTokens} tokens generated for a cancelled request");
     }
 

@@ -137,11 +137,11 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         return finished;
     }
 
-    /// <summary>Withdraws every row of a request (its client went away): they stop costing work from the next step.</summary>
+    /// <summary>Withdraws every row admitted with a tag equal to <paramref name="tag"/> (its client went away): they stop costing work from the next step.</summary>
     public int Remove(object tag)
     {
         int before = _rows.Count;
-        if (_rows.Any(r => ReferenceEquals(r.Tag, tag))) Keep(r => !ReferenceEquals(r.Tag, tag));
+        if (_rows.Any(r => Equals(r.Tag, tag))) Keep(r => !Equals(r.Tag, tag));
         return before - _rows.Count;
     }
 

@@ -10,12 +10,13 @@ using OnnxRftPipeline.Service.Models;
 namespace OnnxRftPipeline.Service.Batching;
 
 /// <summary>
-/// Dynamic batching: requests wait in a bounded queue; the scheduler takes the oldest, lets compatible ones
-/// (same sampling settings apart from the seed) join for up to the batch window or until the batch holds
-/// MaxBatchRows rows, and decodes them in shared forward passes on one dedicated thread. A request's n
-/// candidates are one PromptRequest, so they share one prefill. A batch is cancelled when every request
-/// in it has gone (client disconnect or timeout); one request leaving only stops waiting for the batch.
-/// Stopping drains: queued requests are still answered, new ones are refused.
+/// Continuous batching: requests wait in a bounded queue and join the running decode loop between forward passes
+/// (up to MaxBatchRows candidate rows), each with its own sampling settings; a request's n candidates share one
+/// prefill. When the loop is idle, the first request waits up to the batch window for others to share its prefill.
+/// A request that goes away (client disconnect or timeout) has its rows withdrawn at the next step. When a new
+/// model version is swapped in, the rows running on the old one finish there while new requests wait, then the
+/// loop moves to the new version. Stopping drains: queued requests are still answered, new ones are refused.
+/// One dedicated thread runs the loop: decoding is CPU-bound and must not hold thread-pool threads Kestrel needs.
 /// </summary>
 public sealed class BatchScheduler : IHostedService, IDisposable
 {
@@ -25,9 +26,24 @@ public sealed class BatchScheduler : IHostedService, IDisposable
     readonly ILogger<BatchScheduler> _log;
     readonly Channel<CompletionWork> _queue;
     readonly CancellationTokenSource _abort = new();
-    CompletionWork? _carry;     // read from the queue but not compatible with the batch being formed
-    Thread? _thread;
     readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    CompletionWork? _carry;     // read from the queue but waiting for rows to free up
+    Thread? _thread;
+    long _accepted, _admissions, _withdrawn;
+    int _inFlight;
+
+    /// <summary>A request in the decode loop: its generations arrive row by row, in any order.</summary>
+    sealed class Running(CompletionWork work, LoadedModel model, int[] promptTokens)
+    {
+        public readonly CompletionWork Work = work;
+        public readonly LoadedModel Model = model;
+        public readonly int[] PromptTokens = promptTokens;
+        public readonly Generation[] Slots = new Generation[work.Rows];
+        public int Remaining = work.Rows;
+    }
+
+    /// <summary>The engine's tag for one prompt of a request.</summary>
+    sealed record PromptTag(Running Request, int Prompt);
 
     public BatchScheduler(ServiceOptions o, ModelRegistry models, ServiceMetrics metrics, ILogger<BatchScheduler> log)
     {
@@ -38,18 +54,17 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         });
     }
 
-    /// <summary>Requests waiting for a batch (queued plus one held back as incompatible).</summary>
+    /// <summary>Requests waiting to join the decode loop (queued plus one held back for lack of rows).</summary>
     public int QueueDepth => _queue.Reader.Count + (Volatile.Read(ref _carry) is null ? 0 : 1);
-
     public bool Accepting { get; private set; } = true;
-
-    long _accepted, _batches, _cancelledBatches;
     /// <summary>Requests taken into the queue so far.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
-    /// <summary>Batches whose decoding started.</summary>
-    public long Batches => Interlocked.Read(ref _batches);
-    /// <summary>Batches stopped mid-decode because every request in them went away.</summary>
-    public long CancelledBatches => Interlocked.Read(ref _cancelledBatches);
+    /// <summary>Groups of requests prefilled together and admitted into the decode loop.</summary>
+    public long Admissions => Interlocked.Read(ref _admissions);
+    /// <summary>Requests whose rows were withdrawn mid-decode because the client went away or timed out.</summary>
+    public long Withdrawn => Interlocked.Read(ref _withdrawn);
+    /// <summary>Requests decoding now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>False when the queue is full (answer 429) or the service is stopping (503).</summary>
     public bool TryEnqueue(CompletionWork work)
@@ -62,12 +77,12 @@ public sealed class BatchScheduler : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _thread = new Thread(Loop) { IsBackground = true, Name = "rft-batch-scheduler" };
+        _thread = new Thread(Loop) { IsBackground = true, Name = "rft-decode-loop" };
         _thread.Start();
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops taking requests and finishes the queued ones; if the host gives up waiting, aborts the batch.</summary>
+    /// <summary>Stops taking requests and finishes the queued and running ones; if the host gives up waiting, aborts them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Accepting = false;
@@ -79,50 +94,82 @@ public sealed class BatchScheduler : IHostedService, IDisposable
 
     void Loop()
     {
+        var running = new List<Running>();
+        LoadedModel.Lease? lease = null;
+        ContinuousBatch? batch = null;
         try
         {
-            while (true)
+            while (!_abort.IsCancellationRequested)
             {
-                var batch = NextBatch();
-                if (batch is null) break;
-                RunBatch(batch);
+                if (running.Count == 0)
+                {
+                    // Idle: let go of the session (a swapped-out version can be released), then wait for work.
+                    batch?.Dispose(); batch = null;
+                    lease?.Dispose(); lease = null;
+                    var first = Interlocked.Exchange(ref _carry, null) ?? Read(Timeout.InfiniteTimeSpan);
+                    if (first is null) break;   // stopped and drained
+                    lease = _models.Acquire();
+                    batch = new ContinuousBatch(lease.Model.Decoder, lease.Model.Folder.Tokenizer, lease.Model.ContextLength);
+                    Admit(batch, lease.Model, running, Gather(first, 0, wait: true));
+                }
+                else if (ReferenceEquals(lease!.Model, _models.Current))
+                {
+                    // Between steps: whoever is queued joins now, as far as rows allow.
+                    var next = Interlocked.Exchange(ref _carry, null) ?? (_queue.Reader.TryRead(out var w) ? w : null);
+                    if (next is not null) Admit(batch!, lease.Model, running, Gather(next, batch!.ActiveRows, wait: false));
+                }
+                Withdraw(batch!, running);
+                if (batch!.ActiveRows == 0) continue;
+                _metrics.ObserveBatch(batch.ActiveRows);
+                _metrics.AddGeneratedTokens(batch.ActiveRows);
+                Deliver(batch.Step(), running);
             }
         }
-        catch (Exception e) { _log.LogCritical(e, "batch scheduler stopped"); }
+        catch (Exception e)
+        {
+            _log.LogCritical(e, "decode loop failed");
+            foreach (var r in running) r.Work.Fail(e);
+            running.Clear();
+        }
         finally
         {
-            // Whatever is still queued after an abort is cancelled, never left hanging.
+            // After an abort, whatever is left is cancelled, never left hanging.
+            foreach (var r in running) r.Work.Cancel();
             while (_queue.Reader.TryRead(out var w)) w.Cancel();
-            _carry?.Cancel();
+            Interlocked.Exchange(ref _carry, null)?.Cancel();
+            batch?.Dispose();
+            lease?.Dispose();
+            Volatile.Write(ref _inFlight, 0);
             _stopped.TrySetResult();
         }
     }
 
-    /// <summary>The oldest request plus compatible ones arriving within the window; null once stopped and drained.</summary>
-    List<CompletionWork>? NextBatch()
+    /// <summary><paramref name="first"/> plus queued requests while rows allow; when idle, waits up to the batch window for them.</summary>
+    List<CompletionWork> Gather(CompletionWork first, int activeRows, bool wait)
     {
-        var first = Interlocked.Exchange(ref _carry, null) ?? Read(Timeout.InfiniteTimeSpan);
-        if (first is null) return null;
-        var batch = new List<CompletionWork> { first };
-        int rows = first.Rows;
+        var group = new List<CompletionWork>();
+        int rows = activeRows;
         var deadline = DateTime.UtcNow + _o.BatchWindow;
-        while (rows < _o.MaxBatchRows)
+        var next = first;
+        while (next is not null)
         {
-            var left = deadline - DateTime.UtcNow;
-            var next = _queue.Reader.TryRead(out var w) ? w : left > TimeSpan.Zero ? Read(left) : null;
-            if (next is null) break;
-            if (next.Key != first.Key || rows + next.Rows > _o.MaxBatchRows) { _carry = next; break; }
-            batch.Add(next);
+            // A request larger than the whole batch still runs, alone.
+            if (rows > 0 && rows + next.Rows > _o.MaxBatchRows) { _carry = next; break; }
+            group.Add(next);
             rows += next.Rows;
+            if (rows >= _o.MaxBatchRows) break;
+            var left = deadline - DateTime.UtcNow;
+            next = _queue.Reader.TryRead(out var w) ? w : wait && left > TimeSpan.Zero ? Read(left) : null;
         }
         _metrics.SetQueueDepth(QueueDepth);
-        return batch;
+        return group;
     }
 
     /// <summary>Waits up to <paramref name="wait"/> for a request; null on timeout or when the queue is completed and empty.</summary>
     CompletionWork? Read(TimeSpan wait)
     {
-        using var cts = wait == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(wait);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        if (wait != Timeout.InfiniteTimeSpan) cts.CancelAfter(wait);
         try
         {
             while (true)
@@ -134,21 +181,15 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         catch (OperationCanceledException) { return null; }
     }
 
-    void RunBatch(List<CompletionWork> batch)
+    /// <summary>Tokenizes with the model that decodes them (a swap may change tokenizer or context), prefills, adds the rows.</summary>
+    void Admit(ContinuousBatch batch, LoadedModel model, List<Running> running, List<CompletionWork> group)
     {
-        foreach (var w in batch.Where(w => w.Cancellation.IsCancellationRequested)) w.Cancel();
-        batch.RemoveAll(w => w.Cancellation.IsCancellationRequested);
-        if (batch.Count == 0) return;
-
-        using var lease = _models.Acquire();
-        var model = lease.Model;
         var tok = model.Folder.Tokenizer;
-        var requests = new List<PromptRequest>();
-        var promptTokens = new Dictionary<CompletionWork, int[]>();
-        var live = new List<CompletionWork>();
-        foreach (var w in batch)
+        var items = new List<(object Tag, PromptRequest Request, Sampler.Sampling.SamplingSettings Settings)>();
+        var admitted = new List<Running>();
+        foreach (var w in group)
         {
-            // Tokenized here, with the model that decodes them: a swap may have changed the tokenizer or context.
+            if (w.Cancellation.IsCancellationRequested) { w.Cancel(); continue; }
             var encoded = w.Prompts.Select(p => PromptFormat.EncodePrompt(tok, p)).ToArray();
             int tooLong = Array.FindIndex(encoded, e => e.Length >= model.ContextLength);
             if (tooLong >= 0)
@@ -156,49 +197,55 @@ public sealed class BatchScheduler : IHostedService, IDisposable
                 w.Fail(new RequestRejectedException($"prompt {tooLong} has {encoded[tooLong].Length} tokens; the model's context is {model.ContextLength}", "prompt"));
                 continue;
             }
-            live.Add(w);
-            promptTokens[w] = encoded.Select(e => e.Length).ToArray();
-            // The request's seed goes into the prompt id the engine derives each row's random stream from,
-            // so a request's text depends on its seed and prompts only, never on what it was batched with.
+            var r = new Running(w, model, encoded.Select(e => e.Length).ToArray());
+            admitted.Add(r);
+            // The request's seed goes into the prompt id each row's random stream derives from (with a fixed
+            // engine seed), so a request's text depends on its seed and prompts only, never on its batch-mates.
             for (int i = 0; i < encoded.Length; i++)
-                requests.Add(new PromptRequest($"{w.Settings.Seed}/{i}", encoded[i], w.N));
+                items.Add((new PromptTag(r, i), new PromptRequest($"{w.Settings.Seed}/{i}", encoded[i], w.N), w.Settings with { Seed = 0 }));
         }
-        if (live.Count == 0) return;
+        if (items.Count == 0) return;
+        IReadOnlyList<ContinuousBatch.Finished> finished;
+        try { finished = batch.Admit(items); }
+        catch (ArgumentException e)
+        {
+            foreach (var r in admitted) r.Work.Fail(new RequestRejectedException(e.Message, null));
+            return;
+        }
+        Interlocked.Increment(ref _admissions);
+        _metrics.AddGeneratedTokens(items.Sum(i => i.Request.Candidates));
+        running.AddRange(admitted);
+        Volatile.Write(ref _inFlight, running.Count);
+        Deliver(finished, running);
+    }
 
-        using var batchCts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-        int remaining = live.Count;
-        var registrations = live.Select(w => w.Cancellation.Register(() =>
+    /// <summary>Files finished rows under their request; a request with all its rows is answered, choices prompt-major.</summary>
+    void Deliver(IReadOnlyList<ContinuousBatch.Finished> finished, List<Running> running)
+    {
+        foreach (var f in finished)
         {
-            w.Cancel();
-            if (Interlocked.Decrement(ref remaining) == 0) batchCts.Cancel();
-        })).ToList();
-        int rows = requests.Sum(r => r.Candidates);
-        _metrics.ObserveBatch(rows);
-        Interlocked.Increment(ref _batches);
-        try
-        {
-            var gens = model.Generator.Generate(requests, live[0].Settings with { Seed = 0 }, batchCts.Token, _metrics.AddGeneratedTokens).ToList();
-            int at = 0;
-            foreach (var w in live)
+            var (r, prompt) = (PromptTag)f.Tag;
+            r.Slots[prompt * r.Work.N + f.Generation.CandidateIndex] = f.Generation;
+            if (--r.Remaining == 0)
             {
-                w.Complete(new CompletionResult(gens.GetRange(at, w.Rows), promptTokens[w], model, rows));
-                at += w.Rows;
+                r.Work.Complete(new CompletionResult(r.Slots, r.PromptTokens, r.Model, r.Work.Rows));
+                running.Remove(r);
             }
         }
-        catch (OperationCanceledException)
+        Volatile.Write(ref _inFlight, running.Count);
+    }
+
+    /// <summary>Requests whose client left or timed out stop costing work: their rows leave the batch now.</summary>
+    void Withdraw(ContinuousBatch batch, List<Running> running)
+    {
+        foreach (var r in running.Where(r => r.Work.Cancellation.IsCancellationRequested).ToList())
         {
-            Interlocked.Increment(ref _cancelledBatches);
-            foreach (var w in live) w.Cancel();
+            for (int i = 0; i < r.Work.Prompts.Count; i++) batch.Remove(new PromptTag(r, i));
+            r.Work.Cancel();
+            running.Remove(r);
+            Interlocked.Increment(ref _withdrawn);
         }
-        catch (Exception e)
-        {
-            _log.LogError(e, "batch of {Rows} rows failed", rows);
-            foreach (var w in live) w.Fail(e);
-        }
-        finally
-        {
-            foreach (var r in registrations) r.Dispose();
-        }
+        Volatile.Write(ref _inFlight, running.Count);
     }
 
     public void Dispose() => _abort.Dispose();

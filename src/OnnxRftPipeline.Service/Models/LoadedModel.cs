@@ -14,24 +14,24 @@ public sealed class LoadedModel
     int _disposed;
 
     public ModelFolder Folder { get; }
-    public Generator Generator { get; }
+    /// <summary>The session, for the service's continuous batch (valid while a lease is held).</summary>
+    public OnnxDecoder Decoder => _decoder;
     public string Name => Folder.Info.ModelName;
     public string Version => Folder.Info.ModelVersion;
     public int ContextLength => Folder.Config.Model.ContextLength;
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
     public bool IsDisposed => Volatile.Read(ref _disposed) == 1;
 
-    LoadedModel(ModelFolder folder, OnnxDecoder decoder, int maxBatchRows)
+    LoadedModel(ModelFolder folder, OnnxDecoder decoder)
     {
         Folder = folder;
         _decoder = decoder;
-        Generator = new Generator(decoder, folder.Tokenizer, new GeneratorOptions { MaxBatchRows = maxBatchRows, ContextLength = ContextLength });
     }
 
-    public static LoadedModel Load(string versionDir, int threads, int maxBatchRows)
+    public static LoadedModel Load(string versionDir, int threads)
     {
         var folder = ModelFolder.Load(versionDir);
-        return new LoadedModel(folder, new OnnxDecoder(folder.ModelPath, threads, folder.Decoder.ToDecoderIo()), maxBatchRows);
+        return new LoadedModel(folder, new OnnxDecoder(folder.ModelPath, threads, folder.Decoder.ToDecoderIo()));
     }
 
     /// <summary>A lease, or null when the model was retired and drained meanwhile (the caller asks the registry again).</summary>
