@@ -95,13 +95,30 @@ public class LoadTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         Assert.True(host.Metrics.GeneratedTokens < n * maxTokens, $"{host.Metrics.GeneratedTokens} tokens generated for a cancelled request");
     }
 
+    [Fact]
+    public async Task A_client_that_disconnects_has_its_rows_withdrawn_mid_decode()
+    {
+        await using var host = await ServiceFixture.StartAsync(f.Options() with { MaxBatchRows = 64 });
+        using var c = ServiceFixture.ClientFor(host);
+        const int n = 64, maxTokens = 85;
+        using var gone = new CancellationTokenSource();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var request = Wire.PostAsync(c, "/v1/completions", new { model = "rand", prompt = "Q: 1\n", n, max_tokens = maxTokens, temperature = 1.0 }, gone.Token);
+        await WaitUntil(() => host.Scheduler.InFlight == 1, TimeSpan.FromSeconds(30));
+        gone.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await WaitUntil(() => host.Scheduler.InFlight == 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, host.Scheduler.Withdrawn);
+        Assert.True(host.Metrics.GeneratedTokens < n * maxTokens, $"{host.Metrics.GeneratedTokens} tokens generated for a withdrawn request");
+    }
+
     internal static async Task WaitUntil(Func<bool> condition, TimeSpan limit)
     {
         var end = DateTime.UtcNow + limit;
         while (!condition())
         {
             if (DateTime.UtcNow > end) throw new TimeoutException("condition not reached in time");
-            await Task.Delay(10);
+            await Task.Delay(2);
         }
     }
 }
