@@ -12,7 +12,9 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// padding. Joining works by keeping each row's cache right-aligned: row r owns cache columns [Start_r, T), its mask
 /// is 1 there and 0 to the left, and its positions are its own. A joining prompt's prefill cache is copied into the
 /// last columns (the batch is widened on the left when the prompt is longer than the cache); when rows leave, the
-/// columns no remaining row owns are trimmed. Not thread-safe: one decode loop drives it.
+/// columns no remaining row owns are trimmed. Leaving rows are compacted away lazily, in the same copy as the next
+/// join or before the next step, so a step where rows both leave and join copies the cache once, not twice.
+/// Not thread-safe: one decode loop drives it.
 /// </summary>
 public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, int contextLength = int.MaxValue) : IDisposable
 {
@@ -20,7 +22,8 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
     readonly List<Row> _rows = [];
     OrtValue[] _past = [];
     IDisposable? _pastOwner;
-    int _t;   // cache length (columns)
+    int _t;          // cache length (columns)
+    bool _stale;     // the cache still holds rows that left: compact before the next forward pass
 
     /// <summary>One candidate being decoded; <see cref="Tag"/> is the caller's handle for the request it belongs to.</summary>
     sealed class Row(object tag, PromptRequest request, int candidate, SamplingSettings s, int[][] stops)
@@ -34,6 +37,8 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         public readonly List<int> Tokens = [];
         public readonly List<double> TokenLogprobs = [];
         public int Sampled, Last, Start;
+        /// <summary>This row's index in the current cache tensors (which may still hold rows that left).</summary>
+        public int Slot;
         public double SumLogprob;
         public string? Finish;
         public int PromptLength => Request.Tokens.Length;
@@ -98,15 +103,16 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
                 else finished.Add(Done(row));
             }
         }
-        if (joining.Count > 0) Merge(outputs.Skip(1).ToArray(), width, joining);
+        if (joining.Count > 0) Rebuild(outputs.Skip(1).ToArray(), width, joining);
         return finished;
     }
 
     /// <summary>One forward pass for every active row. Returns the rows that finished in it.</summary>
     public IReadOnlyList<Finished> Step()
     {
+        if (_rows.Count == 0) return [];
+        if (_stale) Rebuild([], 0, []);
         int a = _rows.Count, v = decoder.VocabSize;
-        if (a == 0) return [];
         var ids = new long[a];
         var pos = new long[a];
         var mask = new long[a * (_t + 1)];
@@ -133,7 +139,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
             Sample(_rows[i], logits.Slice(i * v, v));
             if (_rows[i].Finish is not null) finished.Add(Done(_rows[i]));
         }
-        if (finished.Count > 0) Keep(r => r.Finish is null);
+        if (finished.Count > 0) Leave(r => r.Finish is not null);
         return finished;
     }
 
@@ -141,7 +147,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
     public int Remove(object tag)
     {
         int before = _rows.Count;
-        if (_rows.Any(r => Equals(r.Tag, tag))) Keep(r => !Equals(r.Tag, tag));
+        Leave(r => Equals(r.Tag, tag));
         return before - _rows.Count;
     }
 
@@ -172,66 +178,59 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= contextLength) row.Finish = "length";
     }
 
-    /// <summary>Adds joining rows: widens the cache on the left if a prompt is longer than it, right-aligns every row.</summary>
-    void Merge(OrtValue[] prefill, int prefillWidth, List<(Row Row, int Unit)> joining)
+    /// <summary>Drops rows from the batch; their cache rows are compacted away by the next rebuild.</summary>
+    void Leave(Predicate<Row> leaving)
+    {
+        if (_rows.RemoveAll(leaving) == 0) return;
+        if (_rows.Count == 0) { Replace([], 0); _stale = false; }
+        else _stale = true;
+    }
+
+    /// <summary>
+    /// New cache tensors holding the remaining rows and the joining ones, every row right-aligned: columns no row
+    /// owns are trimmed on the left, and the cache is as wide as the longest joining prompt if that is wider.
+    /// </summary>
+    void Rebuild(OrtValue[] prefill, int prefillWidth, List<(Row Row, int Unit)> joining)
     {
         int kvH = decoder.KvHeads, d = decoder.HeadDim;
-        int width = Math.Max(_t, joining.Max(j => j.Row.PromptLength));
-        int shift = width - _t, total = _rows.Count + joining.Count;
-        var merged = new OrtValue[prefill.Length];
-        for (int j = 0; j < prefill.Length; j++)
+        int from = _rows.Count > 0 ? _rows.Min(r => r.Start) : _t;
+        int kept = _t - from;
+        int width = Math.Max(kept, joining.Count > 0 ? joining.Max(j => j.Row.PromptLength) : 0);
+        int shift = width - kept, total = _rows.Count + joining.Count;
+        int tensors = _rows.Count > 0 ? _past.Length : prefill.Length;
+        var rebuilt = new OrtValue[tensors];
+        for (int j = 0; j < tensors; j++)
         {
             var dst = new float[total * kvH * width * d];
             if (_rows.Count > 0)
             {
                 var old = _past[j].GetTensorDataAsSpan<float>();
-                for (int r = 0; r < _rows.Count; r++)
+                for (int n = 0; n < _rows.Count; n++)
+                {
+                    var row = _rows[n];
                     for (int h = 0; h < kvH; h++)
-                        old.Slice(((r * kvH + h) * _t + _rows[r].Start) * d, (_t - _rows[r].Start) * d)
-                           .CopyTo(dst.AsSpan(((r * kvH + h) * width + _rows[r].Start + shift) * d));
+                        old.Slice(((row.Slot * kvH + h) * _t + row.Start) * d, (_t - row.Start) * d)
+                           .CopyTo(dst.AsSpan(((n * kvH + h) * width + row.Start - from + shift) * d));
+                }
             }
-            var src = prefill[j].GetTensorDataAsSpan<float>();
-            for (int n = 0; n < joining.Count; n++)
+            if (joining.Count > 0)
             {
-                var (row, u) = joining[n];
-                int r = _rows.Count + n, len = row.PromptLength;
-                for (int h = 0; h < kvH; h++)
-                    src.Slice(((u * kvH + h) * prefillWidth) * d, len * d).CopyTo(dst.AsSpan(((r * kvH + h) * width + width - len) * d));
+                var src = prefill[j].GetTensorDataAsSpan<float>();
+                for (int n = 0; n < joining.Count; n++)
+                {
+                    var (row, u) = joining[n];
+                    int r = _rows.Count + n, len = row.PromptLength;
+                    for (int h = 0; h < kvH; h++)
+                        src.Slice(((u * kvH + h) * prefillWidth) * d, len * d).CopyTo(dst.AsSpan(((r * kvH + h) * width + width - len) * d));
+                }
             }
-            merged[j] = OrtValue.CreateTensorValueFromMemory(dst, [total, kvH, width, d]);
+            rebuilt[j] = OrtValue.CreateTensorValueFromMemory(dst, [total, kvH, width, d]);
         }
-        foreach (var r in _rows) r.Start += shift;
+        foreach (var r in _rows) r.Start += shift - from;
         foreach (var (row, _) in joining) { row.Start = width - row.PromptLength; _rows.Add(row); }
-        Replace(merged, width);
-    }
-
-    /// <summary>Keeps the rows matching <paramref name="keep"/> and trims cache columns no kept row owns.</summary>
-    void Keep(Func<Row, bool> keep)
-    {
-        int kvH = decoder.KvHeads, d = decoder.HeadDim;
-        var kept = Enumerable.Range(0, _rows.Count).Where(i => keep(_rows[i])).ToArray();
-        if (kept.Length == 0)
-        {
-            _rows.Clear();
-            Replace([], 0);
-            return;
-        }
-        int from = kept.Min(i => _rows[i].Start), width = _t - from;
-        var compact = new OrtValue[_past.Length];
-        for (int j = 0; j < _past.Length; j++)
-        {
-            var src = _past[j].GetTensorDataAsSpan<float>();
-            var dst = new float[kept.Length * kvH * width * d];
-            for (int n = 0; n < kept.Length; n++)
-                for (int h = 0; h < kvH; h++)
-                    src.Slice(((kept[n] * kvH + h) * _t + from) * d, width * d).CopyTo(dst.AsSpan((n * kvH + h) * width * d));
-            compact[j] = OrtValue.CreateTensorValueFromMemory(dst, [kept.Length, kvH, width, d]);
-        }
-        var rows = kept.Select(i => _rows[i]).ToList();
-        _rows.Clear();
-        _rows.AddRange(rows);
-        foreach (var r in _rows) r.Start -= from;
-        Replace(compact, width);
+        for (int n = 0; n < _rows.Count; n++) _rows[n].Slot = n;
+        Replace(rebuilt, width);
+        _stale = false;
     }
 
     void Replace(OrtValue[] past, int width)
