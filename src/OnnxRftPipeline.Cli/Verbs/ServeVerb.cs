@@ -16,7 +16,7 @@ public static class ServeVerb
         var keyEnv = Opt.Optional<string>("--api-key-env", "Environment variable holding the API key clients send as 'Authorization: Bearer KEY'.");
         var dataRoot = Opt.Optional<string>("--data-root", "Folder that sampling-job paths must resolve into (enables /v1/sampling-jobs).");
         var batch = Opt.With("--max-batch-rows", 32, "Most candidate rows decoded together.");
-        var window = Opt.With("--batch-window-ms", 5, "How long a batch waits for more requests to join.");
+        var window = Opt.With("--batch-window-ms", 5, "When the decode loop is idle, how long a first request waits for others to share its prefill.");
         var queue = Opt.With("--queue-capacity", 64, "Requests waiting for a batch before new ones get 429.");
         var body = Opt.With("--max-body-bytes", 1L << 20, "Largest request body accepted (413 above).");
         var timeout = Opt.With("--request-timeout-s", 120, "A request unanswered after this is cancelled (504).");

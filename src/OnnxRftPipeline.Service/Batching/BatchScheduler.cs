@@ -228,7 +228,7 @@ public sealed class BatchScheduler : IHostedService, IDisposable
             r.Slots[prompt * r.Work.N + f.Generation.CandidateIndex] = f.Generation;
             if (--r.Remaining == 0)
             {
-                r.Work.Complete(new CompletionResult(r.Slots, r.PromptTokens, r.Model, r.Work.Rows));
+                r.Work.Complete(new CompletionResult(r.Slots, r.PromptTokens, r.Model));
                 running.Remove(r);
             }
         }

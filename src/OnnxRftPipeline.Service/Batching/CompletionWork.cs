@@ -5,7 +5,7 @@ using OnnxRftPipeline.Service.Models;
 namespace OnnxRftPipeline.Service.Batching;
 
 /// <summary>
-/// One completions request waiting for, or decoding in, a batch. Its choices come back prompt-major
+/// One completions request waiting for, or decoding in, the decode loop. Its choices come back prompt-major
 /// (prompt 0's n candidates, then prompt 1's …), the order OpenAI numbers choices in.
 /// </summary>
 public sealed class CompletionWork(IReadOnlyList<string> prompts, int n, SamplingSettings settings, CancellationToken ct)
@@ -21,18 +21,13 @@ public sealed class CompletionWork(IReadOnlyList<string> prompts, int n, Samplin
     readonly TaskCompletionSource<CompletionResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public Task<CompletionResult> Done => _done.Task;
 
-    /// <summary>Requests share a batch when everything but the seed matches: the seed rides in each row's prompt id.</summary>
-    public BatchKey Key { get; } = new(settings.Temperature, settings.TopK, settings.TopP, settings.MaxNewTokens, string.Join('\u001f', settings.StopStrings));
-
     public void Complete(CompletionResult r) => _done.TrySetResult(r);
     public void Fail(Exception e) => _done.TrySetException(e);
     public void Cancel() => _done.TrySetCanceled(Cancellation.IsCancellationRequested ? Cancellation : new CancellationToken(true));
 }
 
-public readonly record struct BatchKey(double Temperature, int TopK, double TopP, int MaxNewTokens, string Stops);
-
 /// <summary>What a request gets back: its generations, its prompts' token counts, and the model version that made them.</summary>
-public sealed record CompletionResult(IReadOnlyList<Generation> Generations, IReadOnlyList<int> PromptTokens, LoadedModel Model, int BatchRows);
+public sealed record CompletionResult(IReadOnlyList<Generation> Generations, IReadOnlyList<int> PromptTokens, LoadedModel Model);
 
 /// <summary>A request that cannot be served as asked (mapped to HTTP 400 with the field's name).</summary>
 public sealed class RequestRejectedException(string message, string? param) : Exception(message)

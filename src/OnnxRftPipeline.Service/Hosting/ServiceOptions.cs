@@ -14,9 +14,9 @@ public sealed record ServiceOptions
     public string? ApiKey { get; init; }
     /// <summary>Folder that sampling-job paths must resolve into; null disables the sampling-jobs endpoints.</summary>
     public string? DataRoot { get; init; }
-    /// <summary>Most candidate rows decoded in one batch (prompts × n of the requests that share it).</summary>
+    /// <summary>Most candidate rows decoded together (prompts × n of the requests in the decode loop).</summary>
     public int MaxBatchRows { get; init; } = 32;
-    /// <summary>How long the scheduler waits for more requests to join a batch that is not yet full.</summary>
+    /// <summary>When the decode loop is idle, how long a first request waits for others to share its prefill.</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(5);
     /// <summary>Requests waiting for a batch; one more is answered 429.</summary>
     public int QueueCapacity { get; init; } = 64;
