@@ -44,7 +44,8 @@ public static class CompletionsEndpoint
                     "requests", null, "rate_limit_exceeded");
             }
             CompletionResult result;
-            try { result = await work.Done; }
+            // Waiting stops at once on disconnect or timeout; the decode loop withdraws (or skips) the work on its next step.
+            try { result = await work.Done.WaitAsync(timeout.Token); }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
                 status = 499;  // client closed the request: nobody to answer
@@ -75,6 +76,13 @@ public static class CompletionsEndpoint
             status = e.StatusCode;
             await new ApiError(e.StatusCode, e.StatusCode == 413 ? $"the request body is larger than the limit of {o.MaxRequestBodyBytes} bytes" : e.Message,
                 "invalid_request_error").WriteAsync(ctx);
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
+        {
+            // An engine failure: OpenAI's error shape with a 500, the details in the log (never the prompt).
+            status = StatusCodes.Status500InternalServerError;
+            log.LogError(e, "completion failed");
+            await new ApiError(status, "the generator failed while serving this request", "server_error").WriteAsync(ctx);
         }
         finally
         {

@@ -97,39 +97,49 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         var running = new List<Running>();
         LoadedModel.Lease? lease = null;
         ContinuousBatch? batch = null;
+        void Release()
+        {
+            batch?.Dispose(); batch = null;
+            lease?.Dispose(); lease = null;
+        }
         try
         {
             while (!_abort.IsCancellationRequested)
             {
-                if (running.Count == 0)
+                try
                 {
-                    // Idle: let go of the session (a swapped-out version can be released), then wait for work.
-                    batch?.Dispose(); batch = null;
-                    lease?.Dispose(); lease = null;
-                    var first = Interlocked.Exchange(ref _carry, null) ?? Read(Timeout.InfiniteTimeSpan);
-                    if (first is null) break;   // stopped and drained
-                    lease = _models.Acquire();
-                    batch = new ContinuousBatch(lease.Model.Decoder, lease.Model.Folder.Tokenizer, lease.Model.ContextLength);
-                    Admit(batch, lease.Model, running, Gather(first, 0, wait: true));
+                    if (running.Count == 0)
+                    {
+                        // Idle: let go of the session (a swapped-out version can be released), then wait for work.
+                        Release();
+                        var first = Interlocked.Exchange(ref _carry, null) ?? Read(Timeout.InfiniteTimeSpan);
+                        if (first is null) break;   // stopped and drained
+                        lease = _models.Acquire();
+                        batch = new ContinuousBatch(lease.Model.Decoder, lease.Model.Folder.Tokenizer, lease.Model.ContextLength);
+                        Admit(batch, lease.Model, running, Gather(first, 0, wait: true));
+                    }
+                    else if (ReferenceEquals(lease!.Model, _models.Current))
+                    {
+                        // Between steps: whoever is queued joins now, as far as rows allow.
+                        var next = Interlocked.Exchange(ref _carry, null) ?? (_queue.Reader.TryRead(out var w) ? w : null);
+                        if (next is not null) Admit(batch!, lease.Model, running, Gather(next, batch!.ActiveRows, wait: false));
+                    }
+                    Withdraw(batch!, running);
+                    if (batch!.ActiveRows == 0) continue;
+                    _metrics.ObserveBatch(batch.ActiveRows);
+                    _metrics.AddGeneratedTokens(batch.ActiveRows);
+                    Deliver(batch.Step(), running);
                 }
-                else if (ReferenceEquals(lease!.Model, _models.Current))
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // Between steps: whoever is queued joins now, as far as rows allow.
-                    var next = Interlocked.Exchange(ref _carry, null) ?? (_queue.Reader.TryRead(out var w) ? w : null);
-                    if (next is not null) Admit(batch!, lease.Model, running, Gather(next, batch!.ActiveRows, wait: false));
+                    // The requests in the loop fail (500); the loop itself goes on with a fresh batch for the next ones.
+                    _log.LogError(e, "decode step failed; failing {Count} requests", running.Count);
+                    foreach (var r in running) r.Work.Fail(e);
+                    running.Clear();
+                    Volatile.Write(ref _inFlight, 0);
+                    Release();
                 }
-                Withdraw(batch!, running);
-                if (batch!.ActiveRows == 0) continue;
-                _metrics.ObserveBatch(batch.ActiveRows);
-                _metrics.AddGeneratedTokens(batch.ActiveRows);
-                Deliver(batch.Step(), running);
             }
-        }
-        catch (Exception e)
-        {
-            _log.LogCritical(e, "decode loop failed");
-            foreach (var r in running) r.Work.Fail(e);
-            running.Clear();
         }
         finally
         {
@@ -137,8 +147,7 @@ public sealed class BatchScheduler : IHostedService, IDisposable
             foreach (var r in running) r.Work.Cancel();
             while (_queue.Reader.TryRead(out var w)) w.Cancel();
             Interlocked.Exchange(ref _carry, null)?.Cancel();
-            batch?.Dispose();
-            lease?.Dispose();
+            Release();
             Volatile.Write(ref _inFlight, 0);
             _stopped.TrySetResult();
         }
