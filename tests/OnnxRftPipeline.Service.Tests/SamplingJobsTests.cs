@@ -45,6 +45,25 @@ public class SamplingJobsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
     }
 
     [Fact]
+    public async Task Only_hard_samples_just_the_prompts_the_hardness_marks()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "prompts"), 6);
+        await PartFiles.WritePartAsync(Path.Combine(data, "hardness"), 0, Enumerable.Range(0, 6)
+            .Select(i => new HardnessRow { ExampleId = $"ex-{i:D3}", IsHard = i is 1 or 4, Method = "test", Reason = "" }).ToList());
+        var (status, job, _) = await Wire.PostAsync(c, "/v1/sampling-jobs",
+            new { prompts = "prompts", hardness = "hardness", only_hard = true, output = "hard", k = 2, verifier = "numeric", max_new_tokens = 6 });
+        Assert.Equal(202, status);
+        var id = job.GetProperty("id").GetString()!;
+        await LoadTests.WaitUntil(() => Get(c, id).Result.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", TimeSpan.FromSeconds(60));
+        Assert.Equal("succeeded", (await Get(c, id)).GetProperty("status").GetString());
+        var rows = await PartFiles.ReadAllAsync<CandidateRow>(Path.Combine(data, "hard"));
+        Assert.Equal(["ex-001", "ex-004"], rows.Select(r => r.PromptId).Distinct().Order());
+    }
+
+    [Fact]
     public async Task Delete_cancels_a_running_job()
     {
         var (data, host, c) = await StartAsync();
