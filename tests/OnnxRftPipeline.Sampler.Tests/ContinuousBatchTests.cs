@@ -93,6 +93,13 @@ public class ContinuousBatchTests(RandomModelFixture model) : IClassFixture<Rand
     {
         // Rows leave (eos, stop, length) and join at scattered steps, often both at once: one rebuild serves both.
         var s = new SamplingSettings { Temperature = 1.0, MaxNewTokens = 10, StopStrings = ["e"], Seed = 2 };
+        // Cache buffers are rented from the shared pool: poison it, so a masked column left uninitialised would show.
+        for (int bits = 4; bits <= 20; bits++)
+        {
+            var poisoned = System.Buffers.ArrayPool<float>.Shared.Rent(1 << bits);
+            Array.Fill(poisoned, float.NaN);
+            System.Buffers.ArrayPool<float>.Shared.Return(poisoned);
+        }
         using var batch = Batch();
         var prompts = new List<PromptRequest>();
         var done = new List<ContinuousBatch.Finished>();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Sampler.Sampling;
@@ -199,18 +200,27 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         int shift = width - kept, total = _rows.Count + joining.Count;
         int tensors = _rows.Count > 0 ? _past.Length : prefill.Length;
         var rebuilt = new OrtValue[tensors];
+        var buffers = new float[tensors][];
+        int size = total * kvH * width * d;
         for (int j = 0; j < tensors; j++)
         {
-            var dst = new float[total * kvH * width * d];
+            // Rebuilt caches are large and short-lived: pooled buffers spare the large-object heap (and RSS) the churn.
+            // A rented buffer holds old data: each row's masked columns (left of its start) are zeroed, since a
+            // masked column gets weight exactly 0 and 0 × NaN would still poison the sum.
+            var dst = buffers[j] = ArrayPool<float>.Shared.Rent(size);
             if (_rows.Count > 0)
             {
                 var old = _past[j].GetTensorDataAsSpan<float>();
                 for (int n = 0; n < _rows.Count; n++)
                 {
                     var row = _rows[n];
+                    int start = row.Start - from + shift;
                     for (int h = 0; h < kvH; h++)
-                        old.Slice(((row.Slot * kvH + h) * _t + row.Start) * d, (_t - row.Start) * d)
-                           .CopyTo(dst.AsSpan(((n * kvH + h) * width + row.Start - from + shift) * d));
+                    {
+                        int at = (n * kvH + h) * width * d;
+                        dst.AsSpan(at, start * d).Clear();
+                        old.Slice(((row.Slot * kvH + h) * _t + row.Start) * d, (_t - row.Start) * d).CopyTo(dst.AsSpan(at + start * d));
+                    }
                 }
             }
             if (joining.Count > 0)
@@ -221,23 +231,27 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
                     var (row, u) = joining[n];
                     int r = _rows.Count + n, len = row.PromptLength;
                     for (int h = 0; h < kvH; h++)
-                        src.Slice(((u * kvH + h) * prefillWidth) * d, len * d).CopyTo(dst.AsSpan(((r * kvH + h) * width + width - len) * d));
+                    {
+                        int at = (r * kvH + h) * width * d;
+                        dst.AsSpan(at, (width - len) * d).Clear();
+                        src.Slice(((u * kvH + h) * prefillWidth) * d, len * d).CopyTo(dst.AsSpan(at + (width - len) * d));
+                    }
                 }
             }
-            rebuilt[j] = OrtValue.CreateTensorValueFromMemory(dst, [total, kvH, width, d]);
+            rebuilt[j] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, dst.AsMemory(0, size), [total, kvH, width, d]);
         }
         foreach (var r in _rows) r.Start += shift - from;
         foreach (var (row, _) in joining) { row.Start = width - row.PromptLength; _rows.Add(row); }
         for (int n = 0; n < _rows.Count; n++) _rows[n].Slot = n;
-        Replace(rebuilt, width);
+        Replace(rebuilt, width, buffers);
         _stale = false;
     }
 
-    void Replace(OrtValue[] past, int width)
+    void Replace(OrtValue[] past, int width, float[][]? pooled = null)
     {
         _pastOwner?.Dispose();
         _past = past;
-        _pastOwner = new Owner(past);
+        _pastOwner = new Owner(past, pooled);
         _t = width;
     }
 
@@ -249,8 +263,13 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         _rows.Clear();
     }
 
-    sealed class Owner(OrtValue[] values) : IDisposable
+    /// <summary>Disposes cache values, then returns their pooled buffers (never while a value still points at them).</summary>
+    sealed class Owner(OrtValue[] values, float[][]? pooled) : IDisposable
     {
-        public void Dispose() { foreach (var x in values) x.Dispose(); }
+        public void Dispose()
+        {
+            foreach (var x in values) x.Dispose();
+            if (pooled is not null) foreach (var b in pooled) ArrayPool<float>.Shared.Return(b);
+        }
     }
 }
