@@ -30,6 +30,8 @@ public sealed class BatchScheduler : IHostedService, IDisposable
     CompletionWork? _carry;     // read from the queue but waiting for rows to free up
     Thread? _thread;
     long _accepted, _admissions, _withdrawn;
+    /// <summary>Most decode steps a queued request waits for rows to free up before it joins anyway.</summary>
+    const int AdmitAfterSteps = 4;
     int _inFlight;
 
     /// <summary>A request in the decode loop: its generations arrive row by row, in any order.</summary>
@@ -97,6 +99,7 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         var running = new List<Running>();
         LoadedModel.Lease? lease = null;
         ContinuousBatch? batch = null;
+        int waitedSteps = 0;
         void Release()
         {
             batch?.Dispose(); batch = null;
@@ -118,11 +121,16 @@ public sealed class BatchScheduler : IHostedService, IDisposable
                         batch = new ContinuousBatch(lease.Model.Decoder, lease.Model.Folder.Tokenizer, lease.Model.ContextLength);
                         Admit(batch, lease.Model, running, Gather(first, 0, wait: true));
                     }
-                    else if (ReferenceEquals(lease!.Model, _models.Current))
+                    else if (ReferenceEquals(lease!.Model, _models.Current) && QueueDepth > 0)
                     {
-                        // Between steps: whoever is queued joins now, as far as rows allow.
-                        var next = Interlocked.Exchange(ref _carry, null) ?? (_queue.Reader.TryRead(out var w) ? w : null);
-                        if (next is not null) Admit(batch!, lease.Model, running, Gather(next, batch!.ActiveRows, wait: false));
+                        // Between steps, queued requests join as far as rows allow. A join costs a prefill pass and a
+                        // cache rebuild, so joins are grouped: once a quarter of the rows are free, or after a few steps.
+                        if (++waitedSteps >= AdmitAfterSteps || _o.MaxBatchRows - batch!.ActiveRows >= Math.Max(1, _o.MaxBatchRows / 4))
+                        {
+                            waitedSteps = 0;
+                            var next = Interlocked.Exchange(ref _carry, null) ?? (_queue.Reader.TryRead(out var w) ? w : null);
+                            if (next is not null) Admit(batch!, lease.Model, running, Gather(next, batch!.ActiveRows, wait: false));
+                        }
                     }
                     Withdraw(batch!, running);
                     if (batch!.ActiveRows == 0) continue;
