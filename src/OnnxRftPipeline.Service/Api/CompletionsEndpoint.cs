@@ -15,8 +15,9 @@ public static class CompletionsEndpoint
 {
     public const string Route = "/v1/completions";
 
-    public static async Task Handle(HttpContext ctx, ServiceOptions o, BatchScheduler scheduler, ModelRegistry models, ServiceMetrics metrics, ILogger<BatchScheduler> log)
+    public static async Task Handle(HttpContext ctx, ServiceOptions o, BatchScheduler scheduler, ModelRegistry models, ServiceMetrics metrics, ILoggerFactory logs)
     {
+        var log = logs.CreateLogger("OnnxRftPipeline.Service.Completions");
         var watch = Stopwatch.StartNew();
         int status = StatusCodes.Status200OK;
         try

@@ -86,7 +86,7 @@ public sealed class ServiceMetrics
         b.AppendLine("# HELP rft_queue_depth Requests waiting for a batch.");
         b.AppendLine("# TYPE rft_queue_depth gauge");
         b.Append(c, $"rft_queue_depth {queueDepth}\n");
-        _batchRows.Write(b, "rft_batch_rows", "Candidate rows per decoded batch.");
+        _batchRows.Write(b, "rft_batch_rows", "Candidate rows per forward pass (decode step).");
         _latency.Write(b, "rft_request_duration_seconds", "Completions latency from arrival to response.");
         b.AppendLine("# HELP rft_model_info The model version being served.");
         b.AppendLine("# TYPE rft_model_info gauge");
