@@ -13,10 +13,10 @@ public class SamplingJobsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
             Id = $"ex-{i:D3}", Prompt = $"Q: {i}+{i * 7}\n", Response = $"#### {i * 8}", Answer = $"{i * 8}", Task = "addition", Source = "test",
         }).ToList());
 
-    async Task<(string DataRoot, Hosting.ServiceHost Host, HttpClient Client)> StartAsync()
+    async Task<(string DataRoot, Hosting.ServiceHost Host, HttpClient Client)> StartAsync(int maxJobs = 16)
     {
         var data = Directory.CreateDirectory(Path.Combine(f.Root, "data-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        var host = await ServiceFixture.StartAsync(f.Options() with { DataRoot = data });
+        var host = await ServiceFixture.StartAsync(f.Options() with { DataRoot = data, MaxSamplingJobs = maxJobs });
         return (data, host, ServiceFixture.ClientFor(host));
     }
 
@@ -79,6 +79,22 @@ public class SamplingJobsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         Assert.Equal("cancelled", (await Get(c, id)).GetProperty("status").GetString());
         Assert.Equal(id, deleted.GetProperty("id").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await c.GetAsync("/v1/sampling-jobs/sjob-nope")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Too_many_unfinished_jobs_are_refused_with_429()
+    {
+        var (data, host, c) = await StartAsync(maxJobs: 1);
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "many"), 300);
+        var body = new { prompts = "many", output = "a", k = 8, verifier = "numeric", max_new_tokens = 64 };
+        var (first, job, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", body);
+        Assert.Equal(202, first);
+        var (second, error, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", body with { output = "b" });
+        Assert.Equal(429, second);
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("error").GetProperty("code").GetString());
+        await c.DeleteAsync($"/v1/sampling-jobs/{job.GetProperty("id").GetString()}");
     }
 
     [Fact]

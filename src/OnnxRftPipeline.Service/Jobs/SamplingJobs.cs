@@ -19,13 +19,19 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger
 
     public SamplingJob? Get(string id) => _jobs.TryGetValue(id, out var j) ? j : null;
 
-    /// <summary>Queues a job; null when too many are unfinished.</summary>
+    /// <summary>Queues a job; null when too many are unfinished. Finished jobs beyond a few times that are forgotten, oldest first.</summary>
     public SamplingJob? Start(SampleJobOptions options)
     {
-        if (_jobs.Values.Count(j => !j.IsFinished) >= o.MaxSamplingJobs) return null;
-        // The version being served now; the job keeps it even if a newer one is swapped in meanwhile.
-        var job = new SamplingJob($"sjob-{Guid.NewGuid():N}", options with { Model = models.Current.Folder.Dir, Threads = o.Threads });
-        _jobs[job.Id] = job;
+        SamplingJob job;
+        lock (_jobs)
+        {
+            if (_jobs.Values.Count(j => !j.IsFinished) >= o.MaxSamplingJobs) return null;
+            foreach (var old in _jobs.Values.Where(j => j.IsFinished).OrderByDescending(j => j.CreatedAt).Skip(4 * o.MaxSamplingJobs).ToList())
+                _jobs.TryRemove(old.Id, out _);
+            // The version being served now; the job keeps it even if a newer one is swapped in meanwhile.
+            job = new SamplingJob($"sjob-{Guid.NewGuid():N}", options with { Model = models.Current.Folder.Dir, Threads = o.Threads });
+            _jobs[job.Id] = job;
+        }
         _ = Task.Run(() => RunAsync(job));
         return job;
     }
