@@ -90,4 +90,20 @@ public class LifecycleTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         }
         finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
     }
+
+    [Fact]
+    public async Task A_model_with_an_in_place_kv_cache_is_refused_with_a_clear_error()
+    {
+        var root = ServiceFixture.NewRegistry(out var modelDir);
+        try
+        {
+            var config = Path.Combine(modelDir, "v1", "genai_config.json");
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!;
+            json["search"]!["past_present_share_buffer"] = true;
+            File.WriteAllText(config, json.ToJsonString());
+            var e = await Assert.ThrowsAsync<NotSupportedException>(() => ServiceFixture.StartAsync(f.Options() with { Model = modelDir }));
+            Assert.Contains("past_present_share_buffer", e.Message);
+        }
+        finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
+    }
 }

@@ -31,6 +31,11 @@ public sealed class LoadedModel
     public static LoadedModel Load(string versionDir, int threads)
     {
         var folder = ModelFolder.Load(versionDir);
+        // Continuous batching keeps rows right-aligned with masked holes on the left; a graph that updates a shared
+        // past/present buffer in place (GroupQueryAttention) takes each row's tokens as one contiguous run instead.
+        if (folder.Config.Search.PastPresentShareBuffer)
+            throw new NotSupportedException($"{folder.Dir}: genai_config.json declares search.past_present_share_buffer (an in-place KV cache export); " +
+                "the service needs a standard export (rft export --ops Standard)");
         return new LoadedModel(folder, new OnnxDecoder(folder.ModelPath, threads, folder.Decoder.ToDecoderIo()));
     }
 
