@@ -31,6 +31,7 @@ public static class CycleReport
                 Method = cfg.SelectMethod,
                 Threshold = threshold,
                 Scores = hardness.Select(h => new HardnessScore(h.ExampleId, h.Score, h.IsHard)).ToList(),
+                Noise = NoiseRecovery.Measure(await PartFiles.ReadAllAsync<SftExample>(Path.Combine(r.RunDir, "data", "train"), ct), hardness),
             },
             Arms =
             [
