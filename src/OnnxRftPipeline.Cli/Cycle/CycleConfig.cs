@@ -23,7 +23,10 @@ public sealed record CycleConfig
     [JsonPropertyName("preset")] public string Preset { get; init; } = "small";
     /// <summary>Base checkpoint both trainings start from; null = the preset's seeded random init.</summary>
     [JsonPropertyName("base")] public string? Base { get; init; }
-    [JsonPropertyName("probe_epochs")] public int ProbeEpochs { get; init; } = 3;
+    // The probe is also the model that samples the hard prompts, so it trains as long as the retrain: at 3 epochs
+    // the small preset solved 4% of held-out additions and 8 of 900 hard prompts got an accepted sample. Equal
+    // budgets also make "probe vs retrained" a comparison of the two training sets alone.
+    [JsonPropertyName("probe_epochs")] public int ProbeEpochs { get; init; } = 6;
     [JsonPropertyName("train_epochs")] public int TrainEpochs { get; init; } = 6;
     [JsonPropertyName("objective")] public string Objective { get; init; } = "ce";
     [JsonPropertyName("target_weight")] public string? TargetWeight { get; init; }

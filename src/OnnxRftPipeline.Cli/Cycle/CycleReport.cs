@@ -23,13 +23,15 @@ public static class CycleReport
             RunFolder = r.RunDir,
             ConfigJson = JsonSerializer.Serialize(cfg, CycleConfig.Json),
             TaskName = cfg.Data is null ? cfg.Task : cfg.Data,
-            Stages = StageTiming.FromManifest(r.Manifest),
+            // The report is written by the stage named "report", which is still running then: it describes the stages before it.
+            Stages = StageTiming.FromManifest(r.Manifest).Where(s => s.Name != "report").ToList(),
             Trajectories = features.Select(f => new LossTrajectory(f.ExampleId, f.Losses, isHard.GetValueOrDefault(f.ExampleId))).ToList(),
             Hardness = new HardnessSummary
             {
                 Method = cfg.SelectMethod,
                 Threshold = threshold,
                 Scores = hardness.Select(h => new HardnessScore(h.ExampleId, h.Score, h.IsHard)).ToList(),
+                Noise = NoiseRecovery.Measure(await PartFiles.ReadAllAsync<SftExample>(Path.Combine(r.RunDir, "data", "train"), ct), hardness),
             },
             Arms =
             [

@@ -38,6 +38,8 @@ public sealed class HardnessSummary
     /// <summary>Decision threshold on the score, when the method has one (quantile: the lowest score among hard examples).</summary>
     public double? Threshold { get; init; }
     public List<HardnessScore> Scores { get; init; } = [];
+    /// <summary>How the selection meets the demonstrations known to be noisy; null for data without noise marks.</summary>
+    public OnnxRftPipeline.Selection.NoiseRecovery? Noise { get; init; }
 }
 
 public sealed record HardnessScore(string ExampleId, double Score, bool IsHard);

@@ -104,6 +104,9 @@ static class ReportMarkdown
             ? $" The dashed line is the decision threshold ({Decimal(t, 4)})."
             : " This method has no single score threshold, so none is drawn; hard and easy may overlap in score.";
         md.AppendLine($"Scores of {Count(scores.Count)} examples by {Inline(d.Hardness.Method.Length > 0 ? d.Hardness.Method : "an unnamed method")}; {Count(hard)} are hard (red, stacked on easy in blue).{th}").AppendLine();
+        if (d.Hardness.Noise is { } n)
+            md.AppendLine($"The data marks {Count(n.Noisy)} demonstrations as noisy (written to be hard to fit). The selection flagged {Count(n.NoisyAndHard)} of them as hard "
+                + $"(recall {Percent(n.Recall)}); {Percent(n.Precision)} of the hard examples are noisy, against {Percent(n.ChancePrecision)} for a random pick of the same size.").AppendLine();
     }
 
     static void ArmsPlot(StringBuilder md, ReportData d, Plots p)

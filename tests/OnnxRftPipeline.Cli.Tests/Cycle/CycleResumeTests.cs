@@ -38,6 +38,8 @@ public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<Unint
         Assert.Equal(12, r.FinalEval.Examples);
         var report = File.ReadAllText(Path.Combine(r.RunDir, "report.md"));
         Assert.Contains("probe SFT", report);
+        Assert.DoesNotContain("(running)", report);
+        Assert.Contains("The data marks 12 demonstrations as noisy", report);   // 20% noise of 60 synthetic rows   // a finished run's report shows no stage as still running
         Assert.All(new[] { "report-loss-trajectories.png", "report-hardness.png", "report-arms.png" },
             png => Assert.True(File.Exists(Path.Combine(r.RunDir, png)), png));
     }
