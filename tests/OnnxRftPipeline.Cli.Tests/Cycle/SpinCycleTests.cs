@@ -44,6 +44,18 @@ public class SpinCycleTests
             Assert.Equal(pairs.Count + (await PartFiles.ReadAllAsync<PairRow>(Path.Combine(run, "spin/s1/pairs"))).Count, straight.Spin!.TrainingRows);
             Assert.Contains("SPIN stage", File.ReadAllText(Path.Combine(run, "report.md")));
 
+            // The same steps by hand through the verbs: pairs are deterministic (byte-identical), and train --objective spin runs on them.
+            string pairsA = Path.Combine(root, "pairs-a"), pairsB = Path.Combine(root, "pairs-b"), spinOut = Path.Combine(root, "spin-by-hand");
+            string[] pairsArgs = ["pairs", "--data", Path.Combine(run, "data/train"), "--candidates", Path.Combine(run, "spin/s1/candidates"), "--chosen", "accepted"];
+            Assert.Equal(CliHost.Ok, await Rft([.. pairsArgs, "--out", pairsA]));
+            Assert.Equal(CliHost.Ok, await Rft([.. pairsArgs, "--out", pairsB]));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(pairsA, "part-00000.parquet")), File.ReadAllBytes(Path.Combine(pairsB, "part-00000.parquet")));
+            Assert.Equal(CliHost.BadInput, await Rft([.. pairsArgs, "--out", pairsA]));   // existing output without --overwrite
+            Assert.Equal(CliHost.Ok, await Rft("train", "--objective", "spin", "--pairs", pairsA, "--reference", Path.Combine(run, "final/checkpoint"),
+                "--beta", "0.2", "--out", spinOut, "--preset", "tiny", "--epochs", "1", "--threads", "1"));
+            Assert.Contains("spin(beta=0.2)", File.ReadAllText(Path.Combine(spinOut, "run_log.jsonl")));
+            Assert.True(File.Exists(Path.Combine(spinOut, "checkpoint/model.safetensors")));
+
             // Kill inside stage 2's training after step 3 (epoch 1 of 2 saved: the stage resumes from it), run again:
             // same SPIN weights and predictions as the uninterrupted run.
             var dir = Path.Combine(root, "killed");
@@ -64,6 +76,13 @@ public class SpinCycleTests
             Assert.Equal(await Predictions(run), await Predictions(dir));
         }
         finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
+    }
+
+    static Task<int> Rft(params string[] args)
+    {
+        var root = new System.CommandLine.RootCommand("rft");
+        foreach (var v in OnnxRftPipeline.Cli.Verbs.VerbCatalog.All()) root.Add(v);
+        return CliHost.RunAsync(root, args);
     }
 
     static JsonElement Start(string run, int stage)
