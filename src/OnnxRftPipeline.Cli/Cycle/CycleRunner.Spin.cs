@@ -22,8 +22,8 @@ public sealed partial class CycleRunner
     internal async Task<ArmResult> SpinAsync(StageRunner stages, Shared shared, string from, string root, int count, CancellationToken ct)
     {
         if (count < 1) throw new ArgumentException($"spin_stages must be >= 1, got {count}");
+        CheckSpinConfig();
         var pairOptions = new PairOptions { Chosen = cfg.SpinChosen, Rejected = cfg.SpinRejected, RunId = shared.RunId };
-        pairOptions.Validate();
         string prevCheckpoint = $"{from}/checkpoint", prevModel = $"models/{from}/v1";
         var stageNames = new List<string>();
         for (int s = 1; s <= count; s++)
@@ -86,6 +86,19 @@ public sealed partial class CycleRunner
         var sample = new SampleSummary((int)Sum("-sample", "prompts"), 0, (long)Sum("-sample", "candidates"), 0, (long)Sum("-sample", "accepted"), 0,
             (long)Sum("-sample", "sampled_tokens"), records.Where(r => r.Name.EndsWith("-sample", StringComparison.Ordinal)).Sum(r => r.Seconds), "", "v1");
         return new ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), (int)Sum("-pairs", "pairs"));
+    }
+
+    /// <summary>The spin_* fields; called before any stage runs, so a bad config fails at once rather than after hours of earlier stages.</summary>
+    internal void CheckSpinConfig()
+    {
+        if (cfg.SpinStages < 0) throw new ArgumentException($"spin_stages must be >= 0, got {cfg.SpinStages}");
+        if (!(cfg.SpinBeta > 0) || !double.IsFinite(cfg.SpinBeta)) throw new ArgumentException($"spin_beta must be a positive number, got {cfg.SpinBeta}");
+        if (cfg.SpinEpochs < 1) throw new ArgumentException($"spin_epochs must be >= 1, got {cfg.SpinEpochs}");
+        if (cfg.SpinK < 1) throw new ArgumentException($"spin_k must be >= 1, got {cfg.SpinK}");
+        if (!PairOptions.ChosenPolicies.Contains(cfg.SpinChosen))
+            throw new ArgumentException($"spin_chosen must be {string.Join(" or ", PairOptions.ChosenPolicies)}, got '{cfg.SpinChosen}'");
+        if (!PairOptions.RejectedPolicies.Contains(cfg.SpinRejected))
+            throw new ArgumentException($"spin_rejected must be one of {string.Join(", ", PairOptions.RejectedPolicies)}, got '{cfg.SpinRejected}'");
     }
 
     static string ModelName(string root, int stage) => $"{root.Replace('/', '-')}-s{stage}";

@@ -36,6 +36,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
+        if (cfg.SpinStages != 0) CheckSpinConfig();
         var stages = Open();
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);

@@ -47,6 +47,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
     public async Task<IReadOnlyList<ExperimentArmRow>> RunAsync(CancellationToken ct)
     {
         var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
+        if (includeSpin) cycle.CheckSpinConfig();
         var stages = cycle.Open();
         var shared = await cycle.SharedStagesAsync(stages, ct);
         var rows = new List<ExperimentArmRow>();

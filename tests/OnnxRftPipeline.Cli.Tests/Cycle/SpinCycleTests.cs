@@ -78,6 +78,20 @@ public class SpinCycleTests
         finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
     }
 
+    [Fact]
+    public async Task A_bad_spin_config_fails_before_any_stage_runs()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "rft-spin-bad-" + Guid.NewGuid().ToString("N"));
+        var started = new List<string>();
+        foreach (var bad in new[] { Config with { SpinBeta = 0 }, Config with { SpinK = 0 }, Config with { SpinRejected = "best" }, Config with { SpinStages = -1 } })
+        {
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => new CycleRunner(dir, bad) { OnStageStarting = started.Add }.RunAsync(CancellationToken.None));
+            Assert.Contains("spin", e.Message);
+        }
+        Assert.Empty(started);
+        Assert.False(Directory.Exists(dir));
+    }
+
     static Task<int> Rft(params string[] args)
     {
         var root = new System.CommandLine.RootCommand("rft");
