@@ -34,15 +34,7 @@ public class ParquetSharpReadsPartFilesTests
         {
             using var reader = new ParquetFileReader(part);
             var md = reader.FileMetaData;
-            Assert.Equal(doc.Columns.Select(c => c.Name), Enumerable.Range(0, md.NumColumns).Select(i => md.Schema.Column(i).Name));
-            for (var i = 0; i < md.NumColumns; i++)
-            {
-                var col = md.Schema.Column(i);
-                var want = doc.Columns[i];
-                Assert.Equal(want.Physical, PhysicalName(col.PhysicalType));
-                Assert.Equal(want.Logical, LogicalName(col.LogicalType));
-                Assert.Equal(want.Nullable ? 1 : 0, col.MaxDefinitionLevel);
-            }
+            ParquetSharpSchema.AssertMatches(md, doc, part);
             Assert.Equal(lineage.ToMetadata().OrderBy(kv => kv.Key), md.KeyValueMetadata.Where(kv => kv.Key != "ARROW:schema").OrderBy(kv => kv.Key));
 
             var n = (int)md.NumRows;
@@ -51,7 +43,7 @@ public class ParquetSharpReadsPartFilesTests
             {
                 Assert.Equal(1, md.NumRowGroups);
                 for (var i = 0; i < md.NumColumns; i++)
-                    columns[i] = ReadColumn(rg, i, doc.Columns[i], n);
+                    columns[i] = ParquetSharpSchema.ReadColumn(rg, i, doc.Columns[i], n);
             }
             for (var r = 0; r < n; r++, rowIndex++)
                 for (var i = 0; i < md.NumColumns; i++)
@@ -70,45 +62,4 @@ public class ParquetSharpReadsPartFilesTests
         await writer.AddRangeAsync(rows.Cast<T>());
         return await writer.CompleteAsync();
     }
-
-    static object?[] ReadColumn(RowGroupReader rg, int i, SchemaDocColumn c, int n)
-    {
-        using var col = rg.Column(i);
-        return (c.Type, c.Nullable) switch
-        {
-            ("string", _) => col.LogicalReader<string>().ReadAll(n),
-            ("int32", false) => Box(col.LogicalReader<int>().ReadAll(n)),
-            ("int32", true) => Box(col.LogicalReader<int?>().ReadAll(n)),
-            ("int64", false) => Box(col.LogicalReader<long>().ReadAll(n)),
-            ("int64", true) => Box(col.LogicalReader<long?>().ReadAll(n)),
-            ("double", false) => Box(col.LogicalReader<double>().ReadAll(n)),
-            ("double", true) => Box(col.LogicalReader<double?>().ReadAll(n)),
-            ("boolean", false) => Box(col.LogicalReader<bool>().ReadAll(n)),
-            ("boolean", true) => Box(col.LogicalReader<bool?>().ReadAll(n)),
-            ("timestamp", false) => Box(col.LogicalReader<DateTime>().ReadAll(n)),
-            ("timestamp", true) => Box(col.LogicalReader<DateTime?>().ReadAll(n)),
-            _ => throw new NotSupportedException(c.Type),
-        };
-    }
-
-    static object?[] Box<TV>(TV[] values) => values.Select(v => (object?)v).ToArray();
-
-    static string PhysicalName(PhysicalType t) => t switch
-    {
-        PhysicalType.ByteArray => "BYTE_ARRAY",
-        PhysicalType.Int32 => "INT32",
-        PhysicalType.Int64 => "INT64",
-        PhysicalType.Double => "DOUBLE",
-        PhysicalType.Boolean => "BOOLEAN",
-        _ => t.ToString(),
-    };
-
-    static string? LogicalName(LogicalType t) => t switch
-    {
-        StringLogicalType => "STRING",
-        IntLogicalType i => $"INT({i.BitWidth},{(i.IsSigned ? "signed" : "unsigned")})",
-        TimestampLogicalType ts => $"TIMESTAMP({ts.TimeUnit.ToString().ToUpperInvariant()},{(ts.IsAdjustedToUtc ? "UTC" : "local")})",
-        NoneLogicalType => null,
-        _ => t.ToString(),
-    };
 }

@@ -63,11 +63,10 @@ public static class BuildStage
             ? await PartFiles.ReadAllAsync<CandidateRow>(candidatesDir, ct)
             : throw new DirectoryNotFoundException($"{candidatesDir}: candidates folder not found");
         var (rows, summary) = NextStageBuilder.Build(data, hardness, candidates, options);
-        var meta = new Dictionary<string, string>
-        {
-            ["producer"] = "rft build",
-            ["settings"] = System.Text.Json.JsonSerializer.Serialize(options),
-        };
+        // The next-stage set carries the run and model version of the samples it was built from.
+        var from = await Lineage.ReadAsync(PartFiles.ListParts(candidatesDir)[0], ct);
+        var meta = new Lineage { RunId = from.RunId, Producer = "rft build", ModelVersion = from.ModelVersion, Seed = from.Seed }
+            .WithSettings(options).ToMetadata();
         await StagedFolder.WriteAsync(outDir, dir => PartFiles.WritePartAsync(dir, 0, rows, meta, ct), overwrite, ct);
         return summary;
     }

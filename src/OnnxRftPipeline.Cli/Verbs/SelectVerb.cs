@@ -57,12 +57,9 @@ public static class SelectStage
         var rows = await PartFiles.ReadAllAsync<TrajectoryRow>(trajectoriesDir, ct);
         var features = TrajectoryFeatures.Compute(rows);
         var hardness = HardnessSelector.Select(features, options);
-        var meta = new Dictionary<string, string>
-        {
-            ["producer"] = "rft select",
-            ["run_id"] = rows.Select(r => r.RunId).FirstOrDefault() ?? "",
-            ["settings"] = System.Text.Json.JsonSerializer.Serialize(options),
-        };
+        // Hardness belongs to the training run whose trajectories it reads.
+        var meta = new Lineage { RunId = rows.Select(r => r.RunId).FirstOrDefault() ?? "", Producer = "rft select", Seed = options.Seed }
+            .WithSettings(options).ToMetadata();
         await StagedFolder.WriteAsync(outDir, dir => PartFiles.WritePartAsync(dir, 0, hardness.ToList(), meta, ct), overwrite, ct);
         return new Result(hardness.Count, hardness.Count(h => h.IsHard), Path.GetFullPath(outDir), hardness);
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using OnnxRftPipeline.Contracts.Data;
 
 namespace OnnxRftPipeline.Tasks.Synth;
@@ -15,13 +17,14 @@ public sealed record SynthSummary(string Task, string TrainDir, string EvalDir, 
 /// <summary>
 /// Generates a bundled task and writes <c>OUT/train/part-*.parquet</c> and <c>OUT/eval/part-*.parquet</c>.
 /// Everything is generated before anything is written; both splits are written into a staging folder
-/// inside OUT and moved into place, so a failure leaves no partial dataset. Files carry key-value
-/// metadata (task, split, seed, n, eval_n, options, default verifier, generator) and no timestamp, so the
-/// same request gives byte-identical files.
+/// inside OUT and moved into place, so a failure leaves no partial dataset. Files carry the lineage
+/// key-value metadata (run id, producer, seed, settings) plus task, split, n, eval_n, options, default
+/// verifier and generator, and no timestamp, so the same request gives byte-identical files.
 /// </summary>
 public static class SynthRunner
 {
     public const string Generator = "OnnxRftPipeline.Tasks.Synth/1";
+    public const string Producer = "rft data synth";
 
     public static async Task<SynthSummary> RunAsync(SynthRequest req, CancellationToken ct = default)
     {
@@ -60,17 +63,25 @@ public static class SynthRunner
     static async Task WriteSplitAsync(string dir, string split, IReadOnlyList<SftExample> rows, ISynthTask task,
         SynthRequest req, CancellationToken ct)
     {
-        var meta = new Dictionary<string, string>
+        // The lineage every output carries (data-schemas/README.md), plus what describes this data set. The run id
+        // is a hash of the request and there is no timestamp, so the same request still gives byte-identical files.
+        var settings = new Dictionary<string, string>
         {
             ["task"] = task.Name,
-            ["split"] = split,
-            ["seed"] = req.Seed.ToString(CultureInfo.InvariantCulture),
             ["n"] = req.N.ToString(CultureInfo.InvariantCulture),
             ["eval_n"] = req.EvalN.ToString(CultureInfo.InvariantCulture),
             ["options"] = req.Options.ToJson(),
             ["default_verifier"] = task.DefaultVerifier,
             ["generator"] = Generator,
         };
+        var lineage = new Lineage
+        {
+            RunId = "synth-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+                string.Join("\n", settings.Select(kv => kv.Key + "=" + kv.Value)) + "\nseed=" + req.Seed)))[..16],
+            Producer = Producer, Seed = req.Seed,
+        }.WithSettings(settings);
+        var meta = new Dictionary<string, string>(lineage.ToMetadata()) { ["split"] = split };
+        foreach (var (k, v) in settings) meta[k] = v;
         Directory.CreateDirectory(dir);
         // An empty split still gets one (empty) part so readers see a valid dataset with the schema.
         int parts = Math.Max(1, (rows.Count + req.RowsPerPart - 1) / req.RowsPerPart);

@@ -89,11 +89,9 @@ public static class SftTrainer
         using var optimizer = MakeOptimizer(model, o.WeightDecay ?? hp.WeightDecay);
         if (resumed is not null) optimizer.load_state_dict(Path.Combine(Checkpoint.Resolve(ckptDir), Checkpoint.OptimizerFile));
 
-        var meta = new Dictionary<string, string>
-        {
-            ["run_id"] = state.RunId, ["objective"] = state.Objective, ["seed"] = state.Seed.ToString(),
-            ["preset"] = o.Preset, ["data_fingerprint"] = fingerprint,
-        };
+        // The lineage contract every output carries; what identifies this training goes in its settings.
+        var meta = new Lineage { RunId = state.RunId, Producer = "rft train", Seed = state.Seed }
+            .WithSettings(new { state.Objective, o.Preset, DataFingerprint = fingerprint }).ToMetadata();
         log.Write(resumed is null ? "start" : "resume", new JsonObject
         {
             ["run_id"] = state.RunId, ["examples"] = data.Count, ["epochs"] = epochs, ["batch_size"] = batchSize,

@@ -65,6 +65,12 @@ public sealed class SynthRunnerTests : IDisposable
         Assert.Equal("numeric", meta["default_verifier"]);
         Assert.Contains("\"noise\":0.2", meta["options"]);
         Assert.Contains("noise_kinds", meta["options"]);
+        // The lineage contract every output carries, parsed the way downstream readers parse it.
+        var lineage = Lineage.FromMetadata(meta, "train part");
+        Assert.Equal(SynthRunner.Producer, lineage.Producer);
+        Assert.Equal(5, lineage.Seed);
+        Assert.StartsWith("synth-", lineage.RunId);
+        Assert.Contains("\"task\":\"arithmetic\"", lineage.Settings);
         Assert.DoesNotContain(meta.Keys, k => k.Contains("time") || k.Contains("date") || k.Contains("created"));
         Assert.Equal(new[] { "eval", "train" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order().ToArray());
     }
