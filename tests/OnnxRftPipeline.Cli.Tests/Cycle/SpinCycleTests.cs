@@ -2,6 +2,7 @@ using System.Text.Json;
 using OnnxRftPipeline.Cli.Cycle;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Tests.Support;
 
 namespace OnnxRftPipeline.Cli.Tests.Cycle;
 
@@ -43,6 +44,18 @@ public class SpinCycleTests
             Assert.NotNull(straight.Spin);
             Assert.Equal(pairs.Count + (await PartFiles.ReadAllAsync<PairRow>(Path.Combine(run, "spin/s1/pairs"))).Count, straight.Spin!.TrainingRows);
             Assert.Contains("SPIN stage", File.ReadAllText(Path.Combine(run, "report.md")));
+
+            // Pairs written by a real cycle read back with ParquetSharp (independent of the Parquet.Net writer) as documented, with lineage.
+            foreach (var file in Directory.GetFiles(Path.Combine(run, "spin"), "*.parquet", SearchOption.AllDirectories).Where(f => f.Contains("/pairs/")))
+            {
+                using var reader = new ParquetSharp.ParquetFileReader(file);
+                var md = reader.FileMetaData;
+                var doc = ParquetSharpSchema.Identify(md);
+                Assert.Equal("pairs", doc?.Artifact);
+                ParquetSharpSchema.AssertMatches(md, doc!, file);
+                Assert.All(Lineage.RequiredKeys, key => Assert.True(md.KeyValueMetadata.ContainsKey(key), $"{file}: no lineage key '{key}'"));
+                Assert.Equal("rft pairs", md.KeyValueMetadata[Lineage.ProducerKey]);
+            }
 
             // The same steps by hand through the verbs: pairs are deterministic (byte-identical), and train --objective spin runs on them.
             string pairsA = Path.Combine(root, "pairs-a"), pairsB = Path.Combine(root, "pairs-b"), spinOut = Path.Combine(root, "spin-by-hand");
