@@ -53,6 +53,17 @@ public sealed record CycleConfig
     [JsonPropertyName("fallback")] public string Fallback { get; init; } = "keep-original";
     [JsonPropertyName("max_per_prompt")] public int MaxPerPrompt { get; init; } = 4;
 
+    // SPIN / IRL-SFT stages after the retrained model (0 = off). Each stage samples every training prompt
+    // with the latest model, pairs demonstration (or accepted candidate) against a sampled candidate, and
+    // trains with the previous stage's model as the frozen reference.
+    [JsonPropertyName("spin_stages")] public int SpinStages { get; init; }
+    [JsonPropertyName("spin_beta")] public double SpinBeta { get; init; } = 0.1;
+    [JsonPropertyName("spin_epochs")] public int SpinEpochs { get; init; } = 2;
+    /// <summary>Samples per prompt per stage: SPIN uses one; two give the verifier a wrong answer to pick more often.</summary>
+    [JsonPropertyName("spin_k")] public int SpinK { get; init; } = 2;
+    [JsonPropertyName("spin_chosen")] public string SpinChosen { get; init; } = "demo";
+    [JsonPropertyName("spin_rejected")] public string SpinRejected { get; init; } = "rejected-or-any";
+
     // Resilience.
     [JsonPropertyName("stage_retries")] public int StageRetries { get; init; } = 2;
 

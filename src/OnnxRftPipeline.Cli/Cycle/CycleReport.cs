@@ -40,6 +40,10 @@ public static class CycleReport
                 new ArmResult($"retrained ({cfg.TrainEpochs} epochs): easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy, null,
                     r.Sample.Candidates, r.Sample.SampledTokens,
                     r.Manifest.Stages.Where(s => s.Name is "select" or "sample" or "build" or "retrain" or "export-final" or "eval-final").Sum(s => s.Seconds)),
+                .. r.Spin is { } spin
+                    ? [new ArmResult($"+ {cfg.SpinStages} SPIN stage(s) on the retrained model (β = {cfg.SpinBeta}, {cfg.SpinEpochs} epochs each, K = {cfg.SpinK})",
+                        spin.Eval.GreedyAccuracy, null, spin.Sample?.Candidates ?? 0, spin.Sample?.SampledTokens ?? 0, spin.Seconds)]
+                    : Array.Empty<ArmResult>(),
             ],
             Build = Report.BuildSummary.From(r.Build),
         };

@@ -14,15 +14,17 @@ using OnnxRftPipeline.Trainer.Training;
 namespace OnnxRftPipeline.Cli.Cycle;
 
 /// <summary>What a finished cycle produced, for the console summary and the report.</summary>
-public sealed record CycleResult(string RunDir, RunManifest Manifest, EvalSummary ProbeEval, EvalSummary FinalEval, SampleSummary Sample, BuildSummary Build);
+public sealed record CycleResult(string RunDir, RunManifest Manifest, EvalSummary ProbeEval, EvalSummary FinalEval, SampleSummary Sample, BuildSummary Build,
+    CycleRunner.ArmResult? Spin = null);
 
 /// <summary>
 /// One retraining cycle in a run folder: data → probe SFT with trajectories → export → select → sample hard
 /// prompts → build → retrain from the base → export → eval. Each stage writes its outputs atomically and is
 /// recorded in manifest.json, so running the same command again resumes at the first unfinished stage;
-/// training and sampling also resume inside the stage from their last saved state.
+/// training and sampling also resume inside the stage from their last saved state. With spin_stages &gt; 0, SPIN
+/// stages (sample → pairs → contrastive train → export, per stage) refine the retrained model before the report.
 /// </summary>
-public sealed class CycleRunner(string runDir, CycleConfig cfg)
+public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 {
     /// <summary>Called as each stage starts (tests use it to simulate a kill at a chosen point).</summary>
     public Action<string>? OnStageStarting { get; init; }
@@ -34,12 +36,15 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
 
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
+        if (cfg.SpinStages != 0) CheckSpinConfig();
         var stages = Open();
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);
         await EvalAsync(stages, shared, "eval-probe", "models/probe/v1", "eval/probe", ct);
-        var result = new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!);
-        await stages.RunAsync("report", ["probe/trajectories", "hardness", "eval/probe", "eval/final"], [ReportWriter.ReportFile],
+        var spin = cfg.SpinStages > 0 ? await SpinAsync(stages, shared, "final", "spin", cfg.SpinStages, ct) : null;
+        var result = new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!, spin);
+        string[] reportInputs = ["probe/trajectories", "hardness", "eval/probe", "eval/final", .. spin is null ? Array.Empty<string>() : ["eval/spin"]];
+        await stages.RunAsync("report", reportInputs, [ReportWriter.ReportFile],
             async (_, token) => ReportWriter.Write(RunDir, await CycleReport.CollectAsync(result, cfg, token)), ct);
         return result;
     }
@@ -53,7 +58,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     /// <summary>One way of building the retraining set. Select null means plain SFT on the demonstrations.</summary>
     public sealed record ArmSpec(string Name, SelectOptions? Select, string Objective, string? TargetWeight = null);
 
-    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds);
+    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int? TrainingRows = null);
 
     internal StageRunner Open()
     {

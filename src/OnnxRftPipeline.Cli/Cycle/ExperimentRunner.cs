@@ -8,15 +8,20 @@ namespace OnnxRftPipeline.Cli.Cycle;
 /// <summary>
 /// `rft experiment`: one data set, one probe, one seed and one sampling budget per prompt, and several ways of
 /// building the retraining set side by side — SFT only, RFT on every prompt, RFT on hard prompts only (this
-/// product's method), S2L-selected prompts with the same budget, and optionally the Target-SFT objective.
+/// product's method), S2L-selected prompts with the same budget, and optionally the Target-SFT objective and
+/// SPIN stages on top of the SFT arm's model.
 /// Every arm retrains from the same base for the same epochs and is evaluated on the same held-out split.
 /// </summary>
-public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includeTargetSft)
+public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includeTargetSft, bool includeSpin = false)
 {
     public const string TableFile = "experiment.md";
     public const string ParquetFolder = "experiment";
 
     public Action<string>? OnStageStarting { get; init; }
+
+    const string SpinArm = "spin";
+    /// <summary>The config's spin_stages, or one stage when the config leaves SPIN off.</summary>
+    int SpinStages => Math.Max(1, cfg.SpinStages);
 
     public IReadOnlyList<(CycleRunner.ArmSpec Spec, string Description)> Arms()
     {
@@ -33,24 +38,31 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
         };
         if (includeTargetSft)
             arms.Add((new("target-sft", null, "target-sft", cfg.TargetWeight), $"Target-SFT objective on the demonstrations (w = {cfg.TargetWeight ?? "model probability (DFT)"})"));
+        if (includeSpin)
+            arms.Add((new(SpinArm, null, "spin"), string.Create(CultureInfo.InvariantCulture,
+                $"sft arm's model + {SpinStages} SPIN stage(s): every prompt sampled K = {cfg.SpinK} per stage, chosen {cfg.SpinChosen}, rejected {cfg.SpinRejected}, β = {cfg.SpinBeta}, {cfg.SpinEpochs} epochs each (wall s excludes the sft arm)")));
         return arms;
     }
 
     public async Task<IReadOnlyList<ExperimentArmRow>> RunAsync(CancellationToken ct)
     {
         var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
+        if (includeSpin) cycle.CheckSpinConfig();
         var stages = cycle.Open();
         var shared = await cycle.SharedStagesAsync(stages, ct);
         var rows = new List<ExperimentArmRow>();
         foreach (var (spec, description) in Arms())
         {
-            var r = await cycle.ArmAsync(stages, shared, spec, ct);
+            // The spin arm continues from the sft arm's model (run first), so it shows what SPIN adds to plain SFT.
+            var r = spec.Name == SpinArm
+                ? await cycle.SpinAsync(stages, shared, "sft", $"arms/{SpinArm}", SpinStages, ct)
+                : await cycle.ArmAsync(stages, shared, spec, ct);
             rows.Add(new ExperimentArmRow
             {
                 Arm = spec.Name, Description = description, GreedyPassAt1 = r.Eval.GreedyAccuracy,
                 PromptsSampled = r.Sample?.Prompts ?? 0, CandidatesDrawn = r.Sample?.Candidates ?? 0, Accepted = r.Sample?.Accepted ?? 0,
                 SamplerTokens = r.Sample?.SampledTokens ?? 0,
-                TrainingRows = r.Build is { } b ? b.GeneratedRows + b.OriginalRows : (int)stages.Manifest.Stage("data").Metrics.GetValueOrDefault("train_rows"),
+                TrainingRows = r.TrainingRows ?? (r.Build is { } b ? b.GeneratedRows + b.OriginalRows : (int)stages.Manifest.Stage("data").Metrics.GetValueOrDefault("train_rows")),
                 WallSeconds = r.Seconds,
             });
         }

@@ -40,6 +40,9 @@ public static class CycleVerb
         t.AddRow("probe SFT on demonstrations", r.ProbeEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture), "0", "0");
         t.AddRow("retrained on easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
             r.Sample.Candidates.ToString(CultureInfo.InvariantCulture), r.Sample.SampledTokens.ToString(CultureInfo.InvariantCulture));
+        if (r.Spin is { } spin)
+            t.AddRow($"+ SPIN stages on the retrained model (pairs trained: {spin.TrainingRows})", spin.Eval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
+                (spin.Sample?.Candidates ?? 0).ToString(CultureInfo.InvariantCulture), (spin.Sample?.SampledTokens ?? 0).ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(t);
         BuildVerb.Render(r.Build);
         AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.Combine(r.RunDir, Report.ReportWriter.ReportFile)}[/]");

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
 
-/// <summary>`rft experiment`: SFT only vs RFT-all vs RFT-hard vs S2L (vs Target-SFT) on the same data, seeds and budgets.</summary>
+/// <summary>`rft experiment`: SFT only vs RFT-all vs RFT-hard vs S2L (vs Target-SFT, vs SPIN) on the same data, seeds and budgets.</summary>
 public static class ExperimentVerb
 {
     public static Command Create()
@@ -15,16 +15,17 @@ public static class ExperimentVerb
         var data = Opt.Optional<string>("--data", "A folder with train/ and eval/ SFT examples instead of a bundled task.");
         var preset = Opt.Optional<string>("--preset", "Override the config's model preset.");
         var targetSft = Opt.Flag("--target-sft", "Add a Target-SFT arm.");
+        var spin = Opt.Flag("--spin", "Add a SPIN arm: SPIN stages on top of the sft arm's model (config spin_* fields; 1 stage when spin_stages is 0).");
         var outDir = Opt.With("--out", "runs/experiment", "Run folder (resumable like a cycle).");
         var cmd = new Command("experiment", "Compare ways of building the retraining set on the same data, seeds and budgets.")
-            .With(config, task, data, preset, targetSft, outDir);
+            .With(config, task, data, preset, targetSft, spin, outDir);
         cmd.SetAction(async (p, ct) =>
         {
             var cfg = CycleConfig.Load(p.GetValue(config));
             if (p.GetValue(task) is { } t) cfg = cfg with { Task = t };
             if (p.GetValue(data) is { } d) cfg = cfg with { Data = d };
             if (p.GetValue(preset) is { } pr) cfg = cfg with { Preset = pr };
-            var runner = new ExperimentRunner(p.GetValue(outDir)!, cfg, p.GetValue(targetSft));
+            var runner = new ExperimentRunner(p.GetValue(outDir)!, cfg, p.GetValue(targetSft), p.GetValue(spin));
             var rows = await runner.RunAsync(ct);
             var table = new Table().Title("experiment (held-out eval split)")
                 .AddColumns("arm", "greedy pass@1", "prompts sampled", "candidates", "accepted", "sampler tokens", "training rows", "wall s");

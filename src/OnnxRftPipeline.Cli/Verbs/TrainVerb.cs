@@ -13,14 +13,14 @@ public static class TrainVerb
 {
     public static Command Create()
     {
-        var data = Opt.Required<string>("--data", "SFT examples or a next-stage set (folder of part files).");
+        var data = Opt.Optional<string>("--data", "SFT examples or a next-stage set (folder of part files); required unless --objective spin.");
         var outDir = Opt.Required<string>("--out", "Run folder: checkpoint/, trajectories/, run_log.jsonl.");
         var epochs = Opt.Optional<int?>("--epochs", "Epochs (default: the preset's).");
         var preset = Opt.With("--preset", "small", $"Model size: {string.Join(" | ", Presets.Names)}.");
         preset.AcceptOnlyFromAmong(Presets.Names);
-        var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining).");
-        var objective = Opt.With("--objective", "ce", "ce | target-sft.");
-        objective.AcceptOnlyFromAmong("ce", "target-sft");
+        var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining; spin: default the reference).");
+        var objective = Opt.With("--objective", "ce", "ce | target-sft | spin (contrastive: needs --pairs and --reference).");
+        objective.AcceptOnlyFromAmong("ce", "target-sft", "spin");
         var targetWeight = Opt.Optional<string>("--target-weight", "target-sft: weight on the observed token (a number), or 'model' for the model's detached probability (= DFT).");
         var resume = Opt.Flag("--resume", "Continue from the run folder's last saved state.");
         var trajectories = Opt.With("--record-trajectories", true, "Record every example's loss after every epoch.");
@@ -31,13 +31,37 @@ public static class TrainVerb
         var batch = Opt.Optional<int?>("--batch-size", "Examples per optimizer step (default: the preset's).");
         var accum = Opt.With("--grad-accumulation", 1, "Micro-batches per optimizer step.");
         var saveEvery = Opt.With("--save-every-steps", 0, "Save a resumable state every N steps besides epoch ends.");
-        var cmd = new Command("train", "Supervised fine-tuning with loss trajectories (CE or Target-SFT).")
-            .With(data, outDir, epochs, preset, init, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery);
+        var pairs = Opt.Optional<string>("--pairs", "spin: pairs dataset from `rft pairs`.");
+        var reference = Opt.Optional<string>("--reference", "spin: checkpoint of the frozen reference model.");
+        var beta = Opt.With("--beta", 0.1, "spin: inverse temperature beta of the contrastive loss.");
+        var cmd = new Command("train", "Supervised fine-tuning with loss trajectories (CE or Target-SFT), or SPIN contrastive SFT on pairs.")
+            .With(data, outDir, epochs, preset, init, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery,
+                pairs, reference, beta);
         cmd.SetAction(async (p, ct) =>
         {
+            if (p.GetValue(objective) == "spin")
+            {
+                if (p.GetValue(data) is not null) throw new UserInputException("--objective spin trains on --pairs, not --data");
+                if (p.GetValue(targetWeight) is not null) throw new UserInputException("--target-weight applies only to --objective target-sft");
+                if (p.GetValue(accum) != 1) throw new UserInputException("--grad-accumulation is not supported with --objective spin");
+                var pairsDir = p.GetValue(pairs) ?? throw new UserInputException("--objective spin needs --pairs DIR (from `rft pairs`)");
+                var spin = new SpinOptions
+                {
+                    Pairs = await PairData.LoadAsync(pairsDir, ct), PairsSource = pairsDir,
+                    ReferenceCheckpoint = p.GetValue(reference) ?? throw new UserInputException("--objective spin needs --reference CHECKPOINT"),
+                    InitCheckpoint = p.GetValue(init), OutDir = p.GetValue(outDir)!, Beta = p.GetValue(beta), Epochs = p.GetValue(epochs),
+                    Preset = p.GetValue(preset)!, Resume = p.GetValue(resume), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                    LearningRate = p.GetValue(lr), BatchSize = p.GetValue(batch), SaveEverySteps = p.GetValue(saveEvery),
+                };
+                SpinRun.Render(await SpinRun.RunWithProgressAsync(spin, ct));
+                return CliHost.Ok;
+            }
+            if (p.GetValue(pairs) is not null || p.GetValue(reference) is not null)
+                throw new UserInputException("--pairs and --reference apply only to --objective spin");
+            var dataDir = p.GetValue(data) ?? throw new UserInputException($"--objective {p.GetValue(objective)} needs --data DIR");
             var options = new TrainOptions
             {
-                Examples = await TrainData.LoadAsync(p.GetValue(data)!, ct), DataSource = p.GetValue(data)!, OutDir = p.GetValue(outDir)!,
+                Examples = await TrainData.LoadAsync(dataDir, ct), DataSource = dataDir, OutDir = p.GetValue(outDir)!,
                 Epochs = p.GetValue(epochs), Preset = p.GetValue(preset)!, InitCheckpoint = p.GetValue(init),
                 Objective = ObjectiveOptions.Parse(p.GetValue(objective)!, p.GetValue(targetWeight)), Resume = p.GetValue(resume),
                 RecordTrajectories = p.GetValue(trajectories), TrajectoryEverySteps = p.GetValue(trajEvery), Seed = p.GetValue(seed),

@@ -13,6 +13,7 @@ public static class VerbCatalog
         SelectVerb.Create(),
         SampleVerb.Create(),
         BuildVerb.Create(),
+        PairsVerb.Create(),
         EvalVerb.Create(),
         ServeVerb.Create(),
         CycleVerb.Create(),

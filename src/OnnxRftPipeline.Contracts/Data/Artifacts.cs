@@ -17,11 +17,12 @@ public static class Artifacts
     public static readonly ArtifactKind Hardness = new("hardness", typeof(HardnessRow));
     public static readonly ArtifactKind Candidates = new("candidates", typeof(CandidateRow));
     public static readonly ArtifactKind NextStage = new("next_stage", typeof(NextStageRow));
+    public static readonly ArtifactKind Pairs = new("pairs", typeof(PairRow));
     public static readonly ArtifactKind EvalResults = new("eval_results", typeof(EvalResultRow));
     public static readonly ArtifactKind Experiment = new("experiment", typeof(ExperimentArmRow));
 
     public static IReadOnlyList<ArtifactKind> All { get; } =
-        [SftExamples, Trajectories, Hardness, Candidates, NextStage, EvalResults, Experiment];
+        [SftExamples, Trajectories, Hardness, Candidates, NextStage, Pairs, EvalResults, Experiment];
 
     public static ArtifactKind? ByName(string name) => All.FirstOrDefault(a => a.Name == name);
 

@@ -90,6 +90,34 @@ public sealed class NextStageRow
     [JsonPropertyName("lineage")] [ParquetRequired] public string Lineage { get; set; } = "{}";
 }
 
+/// <summary>
+/// A contrastive pair for SPIN / IRL-style SFT (written by `rft pairs`; read by `rft train --objective spin`):
+/// for one prompt, a chosen response (the demonstration or an accepted candidate) and a rejected one (a
+/// sampled candidate of the model being trained).
+/// </summary>
+public sealed class PairRow
+{
+    [JsonPropertyName("id")] [ParquetRequired] public string Id { get; set; } = "";
+    [JsonPropertyName("prompt_id")] [ParquetRequired] public string PromptId { get; set; } = "";
+    [JsonPropertyName("prompt")] [ParquetRequired] public string Prompt { get; set; } = "";
+    [JsonPropertyName("chosen")] [ParquetRequired] public string Chosen { get; set; } = "";
+    /// <summary>demonstration | accepted_candidate.</summary>
+    [JsonPropertyName("chosen_origin")] [ParquetRequired] public string ChosenOrigin { get; set; } = "";
+    /// <summary>The candidate index when the chosen response is a candidate; null for the demonstration.</summary>
+    [JsonPropertyName("chosen_candidate_index")] public int? ChosenCandidateIndex { get; set; }
+    [JsonPropertyName("rejected")] [ParquetRequired] public string Rejected { get; set; } = "";
+    [JsonPropertyName("rejected_candidate_index")] public int RejectedCandidateIndex { get; set; }
+    /// <summary>verifier_rejected | any_sample: why this candidate is the rejected side.</summary>
+    [JsonPropertyName("rejected_reason")] [ParquetRequired] public string RejectedReason { get; set; } = "";
+    [JsonPropertyName("rejected_score")] public double RejectedScore { get; set; }
+    [JsonPropertyName("rejected_accepted")] public bool RejectedAccepted { get; set; }
+    [JsonPropertyName("verifier")] [ParquetRequired] public string Verifier { get; set; } = "";
+    /// <summary>The model version that sampled the rejected candidate.</summary>
+    [JsonPropertyName("model_version")] [ParquetRequired] public string ModelVersion { get; set; } = "";
+    /// <summary>Where the pair came from as JSON text (example id, candidate indices, model, run id).</summary>
+    [JsonPropertyName("lineage")] [ParquetRequired] public string Lineage { get; set; } = "{}";
+}
+
 /// <summary>One evaluated example for one model.</summary>
 public sealed class EvalResultRow
 {

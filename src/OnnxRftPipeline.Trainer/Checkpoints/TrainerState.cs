@@ -30,6 +30,12 @@ public sealed class TrainerState
     [JsonPropertyName("epoch_loss_steps")] public long EpochLossSteps { get; set; }
     [JsonPropertyName("epoch_mean_losses")] public List<double> EpochMeanLosses { get; set; } = [];
     [JsonPropertyName("train_tokens")] public long TrainTokens { get; set; }
+    // SPIN runs only (zero/empty for SFT): the running epoch's reward-margin sum and correctly ordered pairs.
+    [JsonPropertyName("epoch_margin_sum")] public double EpochMarginSum { get; set; }
+    [JsonPropertyName("epoch_correct_pairs")] public long EpochCorrectPairs { get; set; }
+    [JsonPropertyName("epoch_pairs")] public long EpochPairs { get; set; }
+    [JsonPropertyName("epoch_mean_margins")] public List<double> EpochMeanMargins { get; set; } = [];
+    [JsonPropertyName("epoch_accuracies")] public List<double> EpochAccuracies { get; set; } = [];
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -44,17 +44,21 @@ public static class Batching
     /// Shuffle, cut into pools of 32 batches, sort each pool by length (little padding), cut into
     /// batches, shuffle the batches. The batch count is the same every epoch.
     /// </summary>
-    public static List<int[]> EpochBatches(IReadOnlyList<TokenizedExample> data, int batchSize, int seed, int epoch)
+    public static List<int[]> EpochBatches(IReadOnlyList<TokenizedExample> data, int batchSize, int seed, int epoch) =>
+        EpochBatches(data.Select(e => e.Ids.Length).ToArray(), batchSize, seed, epoch);
+
+    /// <summary>The same order over items known only by their lengths (SPIN batches pairs, not sequences).</summary>
+    public static List<int[]> EpochBatches(IReadOnlyList<int> lengths, int batchSize, int seed, int epoch)
     {
         // Not HashCode.Combine: it is randomised per process. Seeded System.Random is stable across runs.
         var rng = new Random(unchecked(seed * 1_000_003 + epoch * 7_919 + 12_345));
-        var order = Enumerable.Range(0, data.Count).ToArray();
+        var order = Enumerable.Range(0, lengths.Count).ToArray();
         rng.Shuffle(order);
         int pool = batchSize * 32;
         var batches = new List<int[]>();
         for (int p = 0; p < order.Length; p += pool)
         {
-            var chunk = order.Skip(p).Take(pool).OrderBy(i => data[i].Ids.Length).ThenBy(i => i).ToArray();
+            var chunk = order.Skip(p).Take(pool).OrderBy(i => lengths[i]).ThenBy(i => i).ToArray();
             for (int b = 0; b < chunk.Length; b += batchSize) batches.Add(chunk.Skip(b).Take(batchSize).ToArray());
         }
         var shuffled = batches.ToArray();

@@ -228,7 +228,7 @@ public static class SftTrainer
     }
 
     /// <summary>Decay on matrices only; norms (1-D) are not decayed, as is usual for transformers.</summary>
-    static AdamW MakeOptimizer(LlamaForCausalLM model, double weightDecay)
+    public static AdamW MakeOptimizer(LlamaForCausalLM model, double weightDecay)
     {
         var decay = model.parameters().Where(p => p.dim() >= 2).ToArray();
         var noDecay = model.parameters().Where(p => p.dim() < 2).ToArray();

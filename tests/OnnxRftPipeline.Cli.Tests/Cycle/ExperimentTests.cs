@@ -13,8 +13,8 @@ public class ExperimentTests
         try
         {
             var cfg = UninterruptedCycle.Config with { TrainEpochs = 1, SelectFraction = 0.25 };
-            var rows = await new ExperimentRunner(dir, cfg, includeTargetSft: true).RunAsync(CancellationToken.None);
-            Assert.Equal(["sft", "rft-all", "rft-hard", "s2l", "target-sft"], rows.Select(r => r.Arm));
+            var rows = await new ExperimentRunner(dir, cfg, includeTargetSft: true, includeSpin: true).RunAsync(CancellationToken.None);
+            Assert.Equal(["sft", "rft-all", "rft-hard", "s2l", "target-sft", "spin"], rows.Select(r => r.Arm));
             var by = rows.ToDictionary(r => r.Arm);
             Assert.Equal(0, by["sft"].CandidatesDrawn);
             Assert.Equal(0, by["target-sft"].CandidatesDrawn);
@@ -22,6 +22,10 @@ public class ExperimentTests
             Assert.Equal(15, by["rft-hard"].PromptsSampled);     // 25% of 60
             Assert.Equal(15, by["s2l"].PromptsSampled);          // same budget
             Assert.Equal(2 * 60, by["rft-all"].CandidatesDrawn); // K = 2
+            // SPIN (spin_stages 0 → one stage): every prompt sampled spin_k times, one pair at most per prompt.
+            Assert.Equal(60, by["spin"].PromptsSampled);
+            Assert.Equal(cfg.SpinK * 60, by["spin"].CandidatesDrawn);
+            Assert.InRange(by["spin"].TrainingRows, 1, 60);
             Assert.All(rows, r => Assert.InRange(r.GreedyPassAt1, 0, 1));
             // One probe serves every arm.
             var manifest = RunManifest.TryLoad(dir)!;
@@ -30,6 +34,7 @@ public class ExperimentTests
             Assert.Equal(rows.Select(r => r.Arm), back.Select(r => r.Arm));
             var md = File.ReadAllText(Path.Combine(dir, ExperimentRunner.TableFile));
             Assert.Contains("| rft-hard |", md);
+            Assert.Contains("| spin |", md);
             Assert.Contains("of RFT-all's candidates", md);
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }

@@ -53,6 +53,27 @@ public class BadInputTests
     }
 
     [Fact]
+    public async Task Pairs_from_a_file_that_is_not_candidates_exits_2_and_writes_nothing()
+    {
+        var data = Temp();
+        Assert.Equal(CliHost.Ok, await Rft("data", "synth", "--task", "count", "--n", "10", "--eval-n", "2", "--out", data));
+        var outDir = Temp();
+        Assert.Equal(CliHost.BadInput, await Rft("pairs", "--data", Path.Combine(data, "train"), "--candidates", Path.Combine(data, "eval"), "--out", outDir));
+        Assert.False(Directory.Exists(outDir));
+        Assert.False(Directory.GetDirectories(Path.GetDirectoryName(outDir)!, "." + Path.GetFileName(outDir) + "*").Any()); // no staging left
+    }
+
+    [Fact]
+    public async Task Spin_training_without_pairs_or_reference_exits_2_and_writes_nothing()
+    {
+        var outDir = Temp();
+        Assert.Equal(CliHost.BadInput, await Rft("train", "--objective", "spin", "--reference", Temp(), "--out", outDir));
+        Assert.Equal(CliHost.BadInput, await Rft("train", "--objective", "spin", "--pairs", Temp(), "--reference", Temp(), "--out", outDir));
+        Assert.Equal(CliHost.BadInput, await Rft("train", "--objective", "ce", "--out", outDir));   // --data is required for SFT
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public async Task Unknown_options_are_rejected_with_a_non_zero_exit()
     {
         Assert.NotEqual(CliHost.Ok, await Rft("select", "--no-such-flag"));

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using OnnxRftPipeline.Contracts.Data;
+using OnnxRftPipeline.Selection.Pairs;
+using Spectre.Console;
+
+namespace OnnxRftPipeline.Cli.Verbs;
+
+/// <summary>`rft pairs`: demonstration (or accepted candidate) vs a sampled candidate → SPIN pairs.</summary>
+public static class PairsVerb
+{
+    public static Command Create()
+    {
+        var d = new PairOptions();
+        var data = Opt.Required<string>("--data", "The SFT examples the candidates were sampled for.");
+        var candidates = Opt.Required<string>("--candidates", "Scored candidates from `rft sample` (sample every prompt for SPIN).");
+        var outDir = Opt.Required<string>("--out", "Output folder for the pairs dataset.");
+        var chosen = Opt.With("--chosen", d.Chosen, "demo: the demonstration is chosen; accepted: the best accepted candidate (the demonstration when none).");
+        chosen.AcceptOnlyFromAmong([.. PairOptions.ChosenPolicies]);
+        var rejected = Opt.With("--rejected", d.Rejected,
+            "rejected-or-any: a verifier-rejected candidate, else any sample; rejected: only verifier-rejected; any: any sample (no verifier).");
+        rejected.AcceptOnlyFromAmong([.. PairOptions.RejectedPolicies]);
+        var perPrompt = Opt.With("--pairs-per-prompt", d.PairsPerPrompt, "At most this many pairs per prompt (distinct rejected texts).");
+        var runId = Opt.Optional<string>("--run-id", "Lineage run id (default: a hash of the pairs).");
+        var overwrite = Opt.Flag("--overwrite", "Replace an existing output folder.");
+        var cmd = new Command("pairs", "Build SPIN pairs: chosen = demonstration (or accepted candidate), rejected = a sampled candidate.")
+            .With(data, candidates, outDir, chosen, rejected, perPrompt, runId, overwrite);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var options = new PairOptions
+            {
+                Chosen = p.GetValue(chosen)!, Rejected = p.GetValue(rejected)!, PairsPerPrompt = p.GetValue(perPrompt), RunId = p.GetValue(runId) ?? "",
+            };
+            var s = await PairsStage.RunAsync(p.GetValue(data)!, p.GetValue(candidates)!, p.GetValue(outDir)!, options, p.GetValue(overwrite), ct);
+            Render(s, Path.GetFullPath(p.GetValue(outDir)!));
+            return CliHost.Ok;
+        });
+        return cmd;
+    }
+
+    public static void Render(PairSummary s, string outDir)
+    {
+        var t = new Table().Title($"pairs → {Markup.Escape(outDir)}")
+            .AddColumns("prompts", "with candidates", "pairs", "chosen: demo", "chosen: accepted", "rejected: verifier", "rejected: any sample",
+                "no candidates", "no rejectable", "candidates", "same as chosen", "duplicates");
+        t.AddRow(new[] { s.Prompts, s.PromptsWithCandidates, s.Pairs, s.ChosenDemonstration, s.ChosenAccepted, s.VerifierRejected, s.AnySample,
+            s.SkippedNoCandidates, s.SkippedNoRejected, s.CandidatesSeen, s.CandidatesLikeChosen, s.DuplicatesRemoved }
+            .Select(x => x.ToString(CultureInfo.InvariantCulture)).ToArray());
+        AnsiConsole.Write(t);
+    }
+}
+
+/// <summary>The pairs stage as a function, shared by the verb and the cycle.</summary>
+public static class PairsStage
+{
+    public static async Task<PairSummary> RunAsync(string dataDir, string candidatesDir, string outDir, PairOptions options, bool overwrite, CancellationToken ct)
+    {
+        options.Validate();
+        var data = await PartFiles.ReadAllAsync<SftExample>(dataDir, ct);
+        // Part by part, so a bad candidate row is reported with its file and row number.
+        var candidates = new List<SourcedCandidate>();
+        foreach (var part in PartFiles.ListParts(candidatesDir))
+        {
+            var rows = await PartFiles.ReadAllAsync<CandidateRow>(part, ct);
+            candidates.AddRange(rows.Select((r, i) => new SourcedCandidate(r, part, i)));
+        }
+        var (pairs, summary) = PairBuilder.Build(data, dataDir, candidates, options);
+        var runId = options.RunId is { Length: > 0 } id ? id : "pairs-" + Hash(pairs);
+        var versions = pairs.Select(r => r.ModelVersion).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var lineage = new Lineage { RunId = runId, Producer = "rft pairs", ModelVersion = string.Join(",", versions) }
+            .WithSettings(new { options.Chosen, options.Rejected, options.PairsPerPrompt });
+        await StagedFolder.WriteAsync(outDir, async dir =>
+        {
+            await using var w = new PartWriter<PairRow>(dir, 50_000, lineage);
+            await w.AddRangeAsync(pairs, ct);
+            await w.CompleteAsync(ct);
+        }, overwrite, ct);
+        return summary;
+    }
+
+    /// <summary>A content id for standalone runs: the same inputs and options give the same run id (and bytes).</summary>
+    static string Hash(List<PairRow> pairs)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var r in pairs) h.AppendData(Encoding.UTF8.GetBytes($"{r.Id}\0{r.Chosen}\0{r.Rejected}\0"));
+        return Convert.ToHexStringLower(h.GetHashAndReset())[..12];
+    }
+}

@@ -1,0 +1,34 @@
+namespace OnnxRftPipeline.Selection.Pairs;
+
+/// <summary>How `rft pairs` picks the two sides of each SPIN pair.</summary>
+public sealed record PairOptions
+{
+    public static readonly IReadOnlyList<string> ChosenPolicies = ["demo", "accepted"];
+    public static readonly IReadOnlyList<string> RejectedPolicies = ["rejected-or-any", "rejected", "any"];
+
+    /// <summary>
+    /// demo: the demonstration (SPIN). accepted: the prompt's best accepted candidate (score, then mean
+    /// logprob, then index), falling back to the demonstration when none was accepted.
+    /// </summary>
+    public string Chosen { get; init; } = "demo";
+
+    /// <summary>
+    /// rejected-or-any: candidates the verifier rejected; when a prompt has none (all accepted), any sample.
+    /// rejected: only verifier-rejected candidates (prompts without one get no pair).
+    /// any: any sampled candidate, judged or not (SPIN's original form, for data without a verifier).
+    /// A candidate whose text equals the chosen response is never used: the pair would carry no signal.
+    /// </summary>
+    public string Rejected { get; init; } = "rejected-or-any";
+
+    /// <summary>At most this many pairs per prompt (distinct rejected texts, in candidate-index order).</summary>
+    public int PairsPerPrompt { get; init; } = 1;
+
+    public string RunId { get; init; } = "";
+
+    public void Validate()
+    {
+        if (!ChosenPolicies.Contains(Chosen)) throw new ArgumentException($"pairs: --chosen must be {string.Join(" or ", ChosenPolicies)}, got '{Chosen}'");
+        if (!RejectedPolicies.Contains(Rejected)) throw new ArgumentException($"pairs: --rejected must be one of {string.Join(", ", RejectedPolicies)}, got '{Rejected}'");
+        if (PairsPerPrompt < 1) throw new ArgumentException($"pairs: --pairs-per-prompt must be >= 1, got {PairsPerPrompt}");
+    }
+}
