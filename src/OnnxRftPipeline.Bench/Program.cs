@@ -4,6 +4,7 @@ using OnnxRftPipeline.Bench;
 var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>(StringComparer.Ordinal)
 {
     ["train"] = ("tokens/s and MFU of training a preset (fp32 matmul peak measured in the same run)", TrainBench.Run),
+    ["sample"] = ("ONNX Runtime decode tokens/s vs no cache and TorchSharp, FLOP share, shared vs separate prefill", SampleBench.Run),
     ["train-quality"] = ("exact match of a preset on a held-out addition split after a time budget", TrainQualityBench.Run),
 };
 

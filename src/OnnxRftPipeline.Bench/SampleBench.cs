@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Export;
+using OnnxRftPipeline.Sampler.Engine;
+using OnnxRftPipeline.Sampler.Sampling;
+using OnnxRftPipeline.Trainer.Checkpoints;
+using OnnxRftPipeline.Trainer.Model;
+
+namespace OnnxRftPipeline.Bench;
+
+/// <summary>
+/// bench sample: the ONNX Runtime sampler on a preset with random weights (exported to a temp model folder),
+/// in one run: greedy decode tokens/s at several batch sizes with KV cache, without cache, and for TorchSharp
+/// generation of the same weights; effective FLOP/s against fp32 matmul FLOP/s; shared vs separate prefill of
+/// K candidates of one long prompt. Prints measured numbers and the issue's goals met or missed.
+/// </summary>
+static class SampleBench
+{
+    const double GoalCacheSpeedup = 20, GoalOverTorch = 3, GoalMatmulShare = 0.5, GoalSharedPrefill = 0.6;
+    const int GoalBatch = 64, GoalNewTokens = 128;
+
+    /// <summary>Never stops a row: the benchmark decodes exactly --new-tokens per row whatever the random model emits.</summary>
+    sealed class NoEos(ITokenizer inner) : ITokenizer
+    {
+        public int VocabSize => inner.VocabSize;
+        public int BosId => inner.BosId;
+        public int EosId => -1;
+        public int PadId => inner.PadId;
+        public int[] Encode(string text) => inner.Encode(text);
+        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
+    }
+
+    /// <summary>A timed generation: the first forward (prefill) apart from the decode steps after it.</summary>
+    readonly record struct Timing(double PrefillSeconds, double DecodeSeconds, long DecodeTokens)
+    {
+        public double TokensPerSecond => DecodeTokens / DecodeSeconds;
+    }
+
+    static Timing Time(Action<Action<int>> run)
+    {
+        var sw = Stopwatch.StartNew();
+        double first = -1;
+        long tokens = 0;
+        run(n => { if (first < 0) first = sw.Elapsed.TotalSeconds; else tokens += n; });
+        return new Timing(first, sw.Elapsed.TotalSeconds - first, tokens);
+    }
+
+    public static int Run(string[] args)
+    {
+        var a = new BenchArgs(args, "preset", "batches", "nocache-batches", "new-tokens", "prompt-len", "k", "shared-prompt-len", "repeats", "threads");
+        if (a.Help)
+        {
+            Console.WriteLine("""
+                bench sample [--preset small] [--batches 1,8,64] [--nocache-batches 1,8] [--new-tokens 128] [--prompt-len 16]
+                             [--k 8] [--shared-prompt-len 256] [--repeats 3] [--threads <cores>]
+                  --nocache-batches  batch sizes that also run without KV cache (ORT and TorchSharp); that work grows
+                                     with the square of the length, so it is kept to small batches by default
+                  quick check:       --batches 1,8 --nocache-batches 1 --new-tokens 32 --shared-prompt-len 64 --repeats 1
+                """);
+            return 0;
+        }
+        var preset = a.String("preset", "small");
+        var batches = IntList(a.String("batches", "1,8,64"), "batches");
+        var noCacheBatches = IntList(a.String("nocache-batches", "1,8"), "nocache-batches");
+        int newTokens = a.Int("new-tokens", GoalNewTokens), promptLen = a.Int("prompt-len", 16), k = a.Int("k", 8);
+        int sharedLen = a.Int("shared-prompt-len", 256), repeats = a.Int("repeats", 3), threads = a.Int("threads", Environment.ProcessorCount);
+        if (newTokens < 2) throw new ArgumentException("--new-tokens must be at least 2 (one prefill token, then decode steps)");
+
+        var config = Presets.Get(preset);
+        // The preset's context bounds what it was trained for; a random-weight benchmark model only needs its rotary
+        // table long enough for the requested lengths, which does not change the cost per token.
+        config.MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, Math.Max(promptLen + newTokens, sharedLen + 1));
+        int context = config.MaxPositionEmbeddings;
+        long matmulParams = MatmulParams(config);
+
+        var root = Directory.CreateTempSubdirectory("rft-bench-sample-").FullName;
+        try
+        {
+            var ckpt = RandomCheckpoint.Write(Path.Combine(root, "ckpt"), config, seed: 1);
+            var modelDir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", "v1"), new ExportOptions()).OutDir;
+            TorchSharp.torch.set_num_threads(threads);
+            var (torchModel, _) = Checkpoint.Load(ckpt);
+            using var torchModelOwner = torchModel;
+            using var decoder = new OnnxDecoder(Path.Combine(modelDir, OnnxExporter.ModelFile), threads);
+            var tok = new NoEos(new ByteTokenizer());
+            var greedy = new SamplingSettings { Temperature = 0, MaxNewTokens = newTokens };
+            Generator Gen(int rows, bool cache = true, bool shared = true) =>
+                new(decoder, tok, new GeneratorOptions { MaxBatchRows = Math.Max(rows, 1), UseCache = cache, SharedPrefill = shared, ContextLength = context });
+            var torch = new TorchGreedy(torchModel);
+
+            Console.WriteLine($"bench sample: preset {preset} (random weights, context {context}), {matmulParams:N0} matmul parameters, " +
+                              $"{threads} threads, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill)");
+
+            Console.WriteLine("fp32 matmul FLOP/s (the denominator: the best of both libraries at square sizes)");
+            Console.WriteLine(" TorchSharp mm:");
+            var (torchPeak, torchPeakSize) = MatmulPeak.Measure([1024, 2048], secondsPerSize: 1.0);
+            double ortPeak = 0; int ortPeakSize = 0;
+            foreach (var n in new[] { 1024, 2048 })
+            {
+                double f = OrtMatmul.Measure(n, n, n, threads);
+                Console.WriteLine($"  ORT MatMul {n}x{n}: {f / 1e9,7:F1} GFLOP/s");
+                if (f > ortPeak) { ortPeak = f; ortPeakSize = n; }
+            }
+            double peak = Math.Max(torchPeak, ortPeak);
+            Console.WriteLine($"  peak: {peak / 1e9:F1} GFLOP/s ({(ortPeak >= torchPeak ? $"ORT, {ortPeakSize}" : $"TorchSharp, {torchPeakSize}")})");
+            int bigBatch = batches.Max();
+            double decodeShape = OrtMatmul.Measure(bigBatch, config.HiddenSize, config.IntermediateSize, threads);
+            Console.WriteLine($"  ORT MatMul at the decode shape [{bigBatch},{config.HiddenSize}]x[{config.HiddenSize},{config.IntermediateSize}] (MLP up/gate at batch {bigBatch}): " +
+                              $"{decodeShape / 1e9:F1} GFLOP/s = {decodeShape / peak:P0} of peak");
+
+            var rng = new Random(3);
+            long[] RandomPrompt(int n) => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToArray();
+            var results = new List<(int Batch, Timing Ort, Timing? OrtNoCache, Timing Torch, Timing? TorchNoCache)>();
+            int[][]? ortTokens = null; long[][]? torchTokens = null;
+            Console.WriteLine();
+            Console.WriteLine($"{"batch",5} {"ORT cache",11} {"ORT no-cache",13} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
+            foreach (var b in batches)
+            {
+                var prompts = Enumerable.Range(0, b).Select(_ => RandomPrompt(promptLen)).ToArray();
+                var requests = prompts.Select((p, i) => new PromptRequest($"p{i}", p.Select(x => (int)x).ToArray(), 1)).ToList();
+                // Warm-up at the same batch (ORT sizes its arena, TorchSharp its allocator) before each timed run.
+                Gen(b).Generate(requests, greedy with { MaxNewTokens = 2 }).ToList();
+                List<Generation> ortOut = [];
+                var ort = Time(on => ortOut = Gen(b).Generate(requests, greedy, onTokens: on).ToList());
+                torch.Cached(prompts, 2, _ => { });
+                long[][] torchOut = [];
+                var tc = Time(on => torchOut = torch.Cached(prompts, newTokens, on));
+                Timing? ortNc = null, torchNc = null;
+                if (noCacheBatches.Contains(b))
+                {
+                    ortNc = Time(on => Gen(b, cache: false).Generate(requests, greedy, onTokens: on).ToList());
+                    torchNc = Time(on => torch.Uncached(prompts, newTokens, on));
+                }
+                if (ortTokens is null) { ortTokens = ortOut.OrderBy(g => int.Parse(g.PromptId[1..])).Select(g => g.Tokens).ToArray(); torchTokens = torchOut; }
+                results.Add((b, ort, ortNc, tc, torchNc));
+                double share = DecodeFlops(config, matmulParams, b, promptLen, newTokens) / ort.DecodeSeconds / peak;
+                Console.WriteLine($"{b,5} {ort.TokensPerSecond,11:F0} {Opt(ortNc?.TokensPerSecond, "F0"),13} {Opt(ort.TokensPerSecond / ortNc?.TokensPerSecond, "F1", "x"),9} " +
+                                  $"{tc.TokensPerSecond,12:F0} {Opt(torchNc?.TokensPerSecond, "F0"),12} {ort.TokensPerSecond / tc.TokensPerSecond,9:F2}x " +
+                                  $"{DecodeFlops(config, matmulParams, b, promptLen, newTokens) / ort.DecodeSeconds / 1e9,7:F1}G {share,8:P1}");
+            }
+            Console.WriteLine("  tokens/s = decode tokens per second; FLOP/s = ORT cache's useful work: 2 x matmul params + 4 x layers x hidden x context (QK and PV) per token");
+            Console.WriteLine("  ORT/Torch compares with TorchSharp's KV-cache loop; TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method)");
+
+            // Same weights, two runtimes: greedy tokens should agree until a near-tie flips under float rounding.
+            int agree = 0, total = 0;
+            for (int r = 0; r < ortTokens!.Length; r++)
+            {
+                int n = 0;
+                while (n < ortTokens[r].Length && ortTokens[r][n] == torchTokens![r][n]) n++;
+                agree += n; total += newTokens;
+            }
+            Console.WriteLine($"  check: ORT and TorchSharp greedy tokens agree on the first {agree} of {total} (batch {batches[0]}, agreement up to the first difference per row)");
+
+            // K candidates of one long prompt, 2 new tokens: the prefill (one token sampled from it), the cache fan-out when
+            // shared, and one decode step that costs the same either way.
+            var longPrompt = new PromptRequest("long", RandomPrompt(sharedLen).Select(x => (int)x).ToArray(), k);
+            var prefillOnly = greedy with { MaxNewTokens = 2 };
+            double TimePrefill(bool shared)
+            {
+                var sw = Stopwatch.StartNew();
+                Gen(k, shared: shared).Generate([longPrompt], prefillOnly).ToList();
+                return sw.Elapsed.TotalSeconds;
+            }
+            TimePrefill(true); TimePrefill(false);
+            var sharedTimes = new List<double>(); var separateTimes = new List<double>();
+            for (int i = 0; i < repeats; i++) { sharedTimes.Add(TimePrefill(true)); separateTimes.Add(TimePrefill(false)); }
+            double sharedT = Median(sharedTimes), separateT = Median(separateTimes), prefillRatio = sharedT / separateT;
+            Console.WriteLine();
+            Console.WriteLine($"K={k} candidates of one {sharedLen}-token prompt (median of {repeats}): shared prefill {sharedT * 1e3:F1} ms, " +
+                              $"separate prefills {separateT * 1e3:F1} ms, ratio {prefillRatio:F2} (prefill + fan-out + one decode step)");
+
+            Console.WriteLine();
+            Console.WriteLine("goals");
+            var note = newTokens == GoalNewTokens ? "" : $" (measured at {newTokens} new tokens; the goal is stated at {GoalNewTokens})";
+            foreach (var r in results.Where(r => r.OrtNoCache is not null))
+            {
+                double x = r.Ort.TokensPerSecond / r.OrtNoCache!.Value.TokensPerSecond;
+                Goal($"cache over no-cache at batch {r.Batch}: {x:F1}x >= {GoalCacheSpeedup}x{note}", x >= GoalCacheSpeedup);
+            }
+            var atGoal = results.FirstOrDefault(r => r.Batch == GoalBatch);
+            if (atGoal.Batch == GoalBatch)
+            {
+                double x = atGoal.Ort.TokensPerSecond / atGoal.Torch.TokensPerSecond;
+                Goal($"ORT over TorchSharp (KV cache) at batch {GoalBatch}: {x:F2}x >= {GoalOverTorch}x", x >= GoalOverTorch);
+                double share = DecodeFlops(config, matmulParams, GoalBatch, promptLen, newTokens) / atGoal.Ort.DecodeSeconds / peak;
+                Goal($"effective FLOP/s at batch {GoalBatch}: {share:P1} of matmul peak >= {GoalMatmulShare:P0}", share >= GoalMatmulShare);
+            }
+            else Console.WriteLine($"  (batch {GoalBatch} not in --batches: ORT/TorchSharp and FLOP share goals not measured)");
+            Goal($"shared prefill: {prefillRatio:F2} of separate <= {GoalSharedPrefill}", prefillRatio <= GoalSharedPrefill);
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static void Goal(string text, bool met) => Console.WriteLine($"  {(met ? "met   " : "MISSED")} {text}");
+
+    /// <summary>Parameters that multiply activations: every projection and the output head (the embedding is a lookup).</summary>
+    static long MatmulParams(LlamaConfig c)
+    {
+        long h = c.HiddenSize, d = c.HeadDim;
+        long perLayer = h * c.NumAttentionHeads * d * 2 + h * c.NumKeyValueHeads * d * 2 + 3 * h * c.IntermediateSize;
+        return c.NumHiddenLayers * perLayer + (long)c.VocabSize * h;
+    }
+
+    /// <summary>Useful FLOPs of the decode steps (every token after the first): projections plus attention over the cache.</summary>
+    static double DecodeFlops(LlamaConfig c, long matmulParams, int batch, int promptLen, int newTokens)
+    {
+        double sum = 0;
+        for (int i = 1; i < newTokens; i++)
+            sum += 2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i);
+        return sum * batch;
+    }
+
+    static double Median(List<double> xs) { var s = xs.Order().ToList(); return s[s.Count / 2]; }
+
+    static string Opt(double? v, string format, string suffix = "") => v is null ? "-" : v.Value.ToString(format) + suffix;
+
+    static int[] IntList(string text, string name)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = parts.Select(p => int.TryParse(p, out var x) && x > 0 ? x : throw new ArgumentException($"--{name} must be positive integers separated by commas, got '{text}'")).ToArray();
+        return values.Length > 0 ? values : throw new ArgumentException($"--{name} is empty");
+    }
+}
