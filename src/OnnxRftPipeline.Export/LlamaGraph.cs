@@ -122,7 +122,7 @@ public static class LlamaGraph
             IrVersion = IrVersion,
             ProducerName = "OnnxRftPipeline.Export",
             ProducerVersion = typeof(LlamaGraph).Assembly.GetName().Version?.ToString() ?? "0",
-            Graph = g.Graph,
+            Graph = g.Build(),
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         if (g.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
