@@ -35,6 +35,7 @@ public sealed class GraphStructureTests : IDisposable
         Assert.Contains(m.OpsetImport, o => o.Domain == "com.microsoft" && o.Version == 1);
         Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "RotaryEmbedding");
         Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "SkipSimplifiedLayerNormalization");
+        Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "GroupQueryAttention");
     }
 
     [Theory]
