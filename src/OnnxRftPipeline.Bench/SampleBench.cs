@@ -46,14 +46,21 @@ static class SampleBench
         return new Timing(first, sw.Elapsed.TotalSeconds - first, tokens);
     }
 
+    /// <summary>One exported graph and its decoder: the standard-ops default or the contrib-ops option.</summary>
+    sealed record Variant(string Name, OnnxDecoder Decoder);
+
+    readonly record struct BatchResult(int Batch, string Ops, Timing Ort, Timing? OrtNoCache, Timing Torch, Timing? TorchNoCache);
+
     public static int Run(string[] args)
     {
-        var a = new BenchArgs(args, "preset", "batches", "nocache-batches", "new-tokens", "prompt-len", "k", "shared-prompt-len", "repeats", "threads");
+        var a = new BenchArgs(args, "preset", "ops", "batches", "nocache-batches", "new-tokens", "prompt-len", "k", "shared-prompt-len", "repeats", "threads");
         if (a.Help)
         {
             Console.WriteLine("""
-                bench sample [--preset small] [--batches 1,8,64] [--nocache-batches 1,8] [--new-tokens 128] [--prompt-len 16]
-                             [--k 8] [--shared-prompt-len 256] [--repeats 3] [--threads <cores>]
+                bench sample [--preset small] [--ops standard,contrib] [--batches 1,8,64] [--nocache-batches 1,8] [--new-tokens 128]
+                             [--prompt-len 16] [--k 8] [--shared-prompt-len 256] [--repeats 3] [--threads <cores>]
+                  --ops              exported graphs to measure: standard (default export: plain ONNX ops, cache concatenated
+                                     by the graph) and/or contrib (--ops contrib export: GroupQueryAttention, in-place cache)
                   --nocache-batches  batch sizes that also run without KV cache (ORT and TorchSharp); that work grows
                                      with the square of the length, so it is kept to small batches by default
                   quick check:       --batches 1,8 --nocache-batches 1 --new-tokens 32 --shared-prompt-len 64 --repeats 1
@@ -61,6 +68,12 @@ static class SampleBench
             return 0;
         }
         var preset = a.String("preset", "small");
+        var opsNames = a.String("ops", "standard,contrib").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var ops = opsNames.Select(o => o switch
+        {
+            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib,
+            _ => throw new ArgumentException($"--ops takes standard and/or contrib, got '{o}'"),
+        }).ToArray();
         var batches = IntList(a.String("batches", "1,8,64"), "batches");
         var noCacheBatches = IntList(a.String("nocache-batches", "1,8"), "nocache-batches");
         int newTokens = a.Int("new-tokens", GoalNewTokens), promptLen = a.Int("prompt-len", 16), k = a.Int("k", 8);
@@ -75,18 +88,22 @@ static class SampleBench
         long matmulParams = MatmulParams(config);
 
         var root = Directory.CreateTempSubdirectory("rft-bench-sample-").FullName;
+        var variants = new List<Variant>();
         try
         {
             var ckpt = RandomCheckpoint.Write(Path.Combine(root, "ckpt"), config, seed: 1);
-            var modelDir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", "v1"), new ExportOptions()).OutDir;
+            foreach (var o in ops)
+            {
+                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", o.ToString().ToLowerInvariant()), new ExportOptions { Ops = o }).OutDir;
+                variants.Add(new Variant(o.ToString().ToLowerInvariant(), OnnxDecoder.Open(ModelFolder.Load(dir), threads)));
+            }
             TorchSharp.torch.set_num_threads(threads);
             var (torchModel, _) = Checkpoint.Load(ckpt);
             using var torchModelOwner = torchModel;
-            using var decoder = new OnnxDecoder(Path.Combine(modelDir, OnnxExporter.ModelFile), threads);
             var tok = new NoEos(new ByteTokenizer());
             var greedy = new SamplingSettings { Temperature = 0, MaxNewTokens = newTokens };
-            Generator Gen(int rows, bool cache = true, bool shared = true) =>
-                new(decoder, tok, new GeneratorOptions { MaxBatchRows = Math.Max(rows, 1), UseCache = cache, SharedPrefill = shared, ContextLength = context });
+            Generator Gen(Variant v, int rows, bool cache = true, bool shared = true) =>
+                new(v.Decoder, tok, new GeneratorOptions { MaxBatchRows = Math.Max(rows, 1), UseCache = cache, SharedPrefill = shared, ContextLength = context });
             var torch = new TorchGreedy(torchModel);
 
             Console.WriteLine($"bench sample: preset {preset} (random weights, context {context}), {matmulParams:N0} matmul parameters, " +
@@ -112,89 +129,103 @@ static class SampleBench
 
             var rng = new Random(3);
             long[] RandomPrompt(int n) => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToArray();
-            var results = new List<(int Batch, Timing Ort, Timing? OrtNoCache, Timing Torch, Timing? TorchNoCache)>();
-            int[][]? ortTokens = null; long[][]? torchTokens = null;
+            var results = new List<BatchResult>();
+            var agreement = new List<string>();
             Console.WriteLine();
-            Console.WriteLine($"{"batch",5} {"ORT cache",11} {"ORT no-cache",13} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
+            Console.WriteLine($"{"batch",5} {"graph",-8} {"ORT cache",10} {"no-cache",9} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
             foreach (var b in batches)
             {
                 var prompts = Enumerable.Range(0, b).Select(_ => RandomPrompt(promptLen)).ToArray();
                 var requests = prompts.Select((p, i) => new PromptRequest($"p{i}", p.Select(x => (int)x).ToArray(), 1)).ToList();
                 // Warm-up at the same batch (ORT sizes its arena, TorchSharp its allocator) before each timed run.
-                Gen(b).Generate(requests, greedy with { MaxNewTokens = 2 }).ToList();
-                List<Generation> ortOut = [];
-                var ort = Time(on => ortOut = Gen(b).Generate(requests, greedy, onTokens: on).ToList());
                 torch.Cached(prompts, 2, _ => { });
                 long[][] torchOut = [];
                 var tc = Time(on => torchOut = torch.Cached(prompts, newTokens, on));
-                Timing? ortNc = null, torchNc = null;
-                if (noCacheBatches.Contains(b))
+                Timing? torchNc = noCacheBatches.Contains(b) ? Time(on => torch.Uncached(prompts, newTokens, on)) : null;
+                foreach (var v in variants)
                 {
-                    ortNc = Time(on => Gen(b, cache: false).Generate(requests, greedy, onTokens: on).ToList());
-                    torchNc = Time(on => torch.Uncached(prompts, newTokens, on));
+                    Gen(v, b).Generate(requests, greedy with { MaxNewTokens = 2 }).ToList();
+                    List<Generation> ortOut = [];
+                    var ort = Time(on => ortOut = Gen(v, b).Generate(requests, greedy, onTokens: on).ToList());
+                    Timing? ortNc = noCacheBatches.Contains(b) ? Time(on => Gen(v, b, cache: false).Generate(requests, greedy, onTokens: on).ToList()) : null;
+                    results.Add(new BatchResult(b, v.Name, ort, ortNc, tc, torchNc));
+                    if (b == batches[0]) agreement.Add($"{v.Name} {Agreement(ortOut, torchOut)}");
+                    double flops = DecodeFlops(config, matmulParams, b, promptLen, newTokens) / ort.DecodeSeconds;
+                    Console.WriteLine($"{b,5} {v.Name,-8} {ort.TokensPerSecond,10:F0} {Opt(ortNc?.TokensPerSecond, "F0"),9} {Opt(ort.TokensPerSecond / ortNc?.TokensPerSecond, "F1", "x"),9} " +
+                                      $"{tc.TokensPerSecond,12:F0} {Opt(torchNc?.TokensPerSecond, "F0"),12} {ort.TokensPerSecond / tc.TokensPerSecond,9:F2}x " +
+                                      $"{flops / 1e9,7:F1}G {flops / peak,8:P1}");
                 }
-                if (ortTokens is null) { ortTokens = ortOut.OrderBy(g => int.Parse(g.PromptId[1..])).Select(g => g.Tokens).ToArray(); torchTokens = torchOut; }
-                results.Add((b, ort, ortNc, tc, torchNc));
-                double share = DecodeFlops(config, matmulParams, b, promptLen, newTokens) / ort.DecodeSeconds / peak;
-                Console.WriteLine($"{b,5} {ort.TokensPerSecond,11:F0} {Opt(ortNc?.TokensPerSecond, "F0"),13} {Opt(ort.TokensPerSecond / ortNc?.TokensPerSecond, "F1", "x"),9} " +
-                                  $"{tc.TokensPerSecond,12:F0} {Opt(torchNc?.TokensPerSecond, "F0"),12} {ort.TokensPerSecond / tc.TokensPerSecond,9:F2}x " +
-                                  $"{DecodeFlops(config, matmulParams, b, promptLen, newTokens) / ort.DecodeSeconds / 1e9,7:F1}G {share,8:P1}");
             }
             Console.WriteLine("  tokens/s = decode tokens per second; FLOP/s = ORT cache's useful work: 2 x matmul params + 4 x layers x hidden x context (QK and PV) per token");
             Console.WriteLine("  ORT/Torch compares with TorchSharp's KV-cache loop; TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method)");
-
             // Same weights, two runtimes: greedy tokens should agree until a near-tie flips under float rounding.
-            int agree = 0, total = 0;
-            for (int r = 0; r < ortTokens!.Length; r++)
-            {
-                int n = 0;
-                while (n < ortTokens[r].Length && ortTokens[r][n] == torchTokens![r][n]) n++;
-                agree += n; total += newTokens;
-            }
-            Console.WriteLine($"  check: ORT and TorchSharp greedy tokens agree on the first {agree} of {total} (batch {batches[0]}, agreement up to the first difference per row)");
+            Console.WriteLine($"  check (batch {batches[0]}, tokens before each row's first difference): ORT and TorchSharp greedy tokens agree on {string.Join(", ", agreement)}");
 
             // K candidates of one long prompt, 2 new tokens: the prefill (one token sampled from it), the cache fan-out when
             // shared, and one decode step that costs the same either way.
             var longPrompt = new PromptRequest("long", RandomPrompt(sharedLen).Select(x => (int)x).ToArray(), k);
             var prefillOnly = greedy with { MaxNewTokens = 2 };
-            double TimePrefill(bool shared)
-            {
-                var sw = Stopwatch.StartNew();
-                Gen(k, shared: shared).Generate([longPrompt], prefillOnly).ToList();
-                return sw.Elapsed.TotalSeconds;
-            }
-            TimePrefill(true); TimePrefill(false);
-            var sharedTimes = new List<double>(); var separateTimes = new List<double>();
-            for (int i = 0; i < repeats; i++) { sharedTimes.Add(TimePrefill(true)); separateTimes.Add(TimePrefill(false)); }
-            double sharedT = Median(sharedTimes), separateT = Median(separateTimes), prefillRatio = sharedT / separateT;
             Console.WriteLine();
-            Console.WriteLine($"K={k} candidates of one {sharedLen}-token prompt (median of {repeats}): shared prefill {sharedT * 1e3:F1} ms, " +
-                              $"separate prefills {separateT * 1e3:F1} ms, ratio {prefillRatio:F2} (prefill + fan-out + one decode step)");
+            var prefillRatios = new List<(string Ops, double Ratio)>();
+            foreach (var v in variants)
+            {
+                double TimePrefill(bool shared)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Gen(v, k, shared: shared).Generate([longPrompt], prefillOnly).ToList();
+                    return sw.Elapsed.TotalSeconds;
+                }
+                TimePrefill(true); TimePrefill(false);
+                var sharedTimes = new List<double>(); var separateTimes = new List<double>();
+                for (int i = 0; i < repeats; i++) { sharedTimes.Add(TimePrefill(true)); separateTimes.Add(TimePrefill(false)); }
+                double sharedT = Median(sharedTimes), separateT = Median(separateTimes);
+                prefillRatios.Add((v.Name, sharedT / separateT));
+                Console.WriteLine($"{v.Name}: K={k} candidates of one {sharedLen}-token prompt (median of {repeats}): shared prefill {sharedT * 1e3:F1} ms, " +
+                                  $"separate prefills {separateT * 1e3:F1} ms, ratio {sharedT / separateT:F2} (prefill + fan-out + one decode step)");
+            }
 
             Console.WriteLine();
             Console.WriteLine("goals");
             var note = newTokens == GoalNewTokens ? "" : $" (measured at {newTokens} new tokens; the goal is stated at {GoalNewTokens})";
-            foreach (var r in results.Where(r => r.OrtNoCache is not null))
+            foreach (var v in variants)
             {
-                double x = r.Ort.TokensPerSecond / r.OrtNoCache!.Value.TokensPerSecond;
-                Goal($"cache over no-cache at batch {r.Batch}: {x:F1}x >= {GoalCacheSpeedup}x{note}", x >= GoalCacheSpeedup);
+                foreach (var r in results.Where(r => r.Ops == v.Name && r.OrtNoCache is not null))
+                {
+                    double x = r.Ort.TokensPerSecond / r.OrtNoCache!.Value.TokensPerSecond;
+                    Goal($"{v.Name}: cache over no-cache at batch {r.Batch}: {x:F1}x >= {GoalCacheSpeedup}x{note}", x >= GoalCacheSpeedup);
+                }
+                var atGoal = results.FirstOrDefault(r => r.Ops == v.Name && r.Batch == GoalBatch);
+                if (atGoal.Batch == GoalBatch)
+                {
+                    double x = atGoal.Ort.TokensPerSecond / atGoal.Torch.TokensPerSecond;
+                    Goal($"{v.Name}: ORT over TorchSharp (KV cache) at batch {GoalBatch}: {x:F2}x >= {GoalOverTorch}x", x >= GoalOverTorch);
+                    double share = DecodeFlops(config, matmulParams, GoalBatch, promptLen, newTokens) / atGoal.Ort.DecodeSeconds / peak;
+                    Goal($"{v.Name}: effective FLOP/s at batch {GoalBatch}: {share:P1} of matmul peak >= {GoalMatmulShare:P0}", share >= GoalMatmulShare);
+                }
+                else Console.WriteLine($"  {v.Name}: batch {GoalBatch} not in --batches: ORT/TorchSharp and FLOP share goals not measured");
+                var ratio = prefillRatios.Single(p => p.Ops == v.Name).Ratio;
+                Goal($"{v.Name}: shared prefill {ratio:F2} of separate <= {GoalSharedPrefill}", ratio <= GoalSharedPrefill);
             }
-            var atGoal = results.FirstOrDefault(r => r.Batch == GoalBatch);
-            if (atGoal.Batch == GoalBatch)
-            {
-                double x = atGoal.Ort.TokensPerSecond / atGoal.Torch.TokensPerSecond;
-                Goal($"ORT over TorchSharp (KV cache) at batch {GoalBatch}: {x:F2}x >= {GoalOverTorch}x", x >= GoalOverTorch);
-                double share = DecodeFlops(config, matmulParams, GoalBatch, promptLen, newTokens) / atGoal.Ort.DecodeSeconds / peak;
-                Goal($"effective FLOP/s at batch {GoalBatch}: {share:P1} of matmul peak >= {GoalMatmulShare:P0}", share >= GoalMatmulShare);
-            }
-            else Console.WriteLine($"  (batch {GoalBatch} not in --batches: ORT/TorchSharp and FLOP share goals not measured)");
-            Goal($"shared prefill: {prefillRatio:F2} of separate <= {GoalSharedPrefill}", prefillRatio <= GoalSharedPrefill);
             return 0;
         }
         finally
         {
+            foreach (var v in variants) v.Decoder.Dispose();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
         }
+    }
+
+    static string Agreement(List<Generation> ort, long[][] torch)
+    {
+        int agree = 0, total = 0;
+        foreach (var g in ort)
+        {
+            var t = torch[int.Parse(g.PromptId[1..])];
+            int n = 0;
+            while (n < g.Tokens.Length && n < t.Length && g.Tokens[n] == t[n]) n++;
+            agree += n; total += t.Length;
+        }
+        return $"{agree}/{total}";
     }
 
     static void Goal(string text, bool met) => Console.WriteLine($"  {(met ? "met   " : "MISSED")} {text}");
