@@ -37,6 +37,13 @@ static class SampleBench
         public double TokensPerSecond => DecodeTokens / DecodeSeconds;
     }
 
+    /// <summary>The run with the median decode rate of <paramref name="n"/> (cheap KV-cache runs are repeated to damp a shared machine's noise).</summary>
+    static Timing MedianOf(int n, Func<Timing> run)
+    {
+        var runs = Enumerable.Range(0, n).Select(_ => run()).OrderBy(t => t.TokensPerSecond).ToList();
+        return runs[runs.Count / 2];
+    }
+
     static Timing Time(Action<Action<int>> run)
     {
         var sw = Stopwatch.StartNew();
@@ -66,6 +73,8 @@ static class SampleBench
                   --nocache-batches  batch sizes the ORT engine also runs without KV cache (work grows with the square
                                      of the length: batch 64 at 128 tokens is the longest part of the run)
                   --torch-nocache-batches  the same for TorchSharp's full-forward generation (slower still; informational)
+                  --repeats          KV-cache decode runs (ORT and TorchSharp) and prefill comparisons are repeated and the
+                                     median is kept; no-cache runs once
                   quick check:       --batches 1,8 --nocache-batches 1 --torch-nocache-batches 1 --new-tokens 32
                                      --shared-prompt-len 64 --repeats 1
                 """);
@@ -114,7 +123,8 @@ static class SampleBench
 
             Console.WriteLine($"bench sample: preset {preset} (random weights, context {context}), {matmulParams:N0} matmul parameters, " +
                               $"{threads} threads, {Environment.ProcessorCount} cores");
-            Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill)");
+            Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill);");
+            Console.WriteLine($"  KV-cache runs: median of {repeats}; no-cache runs: one each");
 
             Console.WriteLine($"  ORT intra-op threads {threads}, TorchSharp threads {torchThreads}");
             // The matmul peak is measured at the start and again at the end and the best is kept: on a shared machine a
@@ -150,13 +160,13 @@ static class SampleBench
                 // Warm-up at the same batch (ORT sizes its arena, TorchSharp its allocator) before each timed run.
                 torch.Cached(prompts, 2, _ => { });
                 long[][] torchOut = [];
-                var tc = Time(on => torchOut = torch.Cached(prompts, newTokens, on));
+                var tc = MedianOf(repeats, () => Time(on => torchOut = torch.Cached(prompts, newTokens, on)));
                 Timing? torchNc = torchNoCacheBatches.Contains(b) ? Time(on => torch.Uncached(prompts, newTokens, on)) : null;
                 foreach (var v in variants)
                 {
                     Gen(v, b).Generate(requests, greedy with { MaxNewTokens = 2 }).ToList();
                     List<Generation> ortOut = [];
-                    var ort = Time(on => ortOut = Gen(v, b).Generate(requests, greedy, onTokens: on).ToList());
+                    var ort = MedianOf(repeats, () => Time(on => ortOut = Gen(v, b).Generate(requests, greedy, onTokens: on).ToList()));
                     Timing? ortNc = noCacheBatches.Contains(b) ? Time(on => Gen(v, b, cache: false).Generate(requests, greedy, onTokens: on).ToList()) : null;
                     results.Add(new BatchResult(b, v.Name, ort, ortNc, tc, torchNc));
                     if (b == batches[0]) agreement.Add($"{v.Name} {Agreement(ortOut, torchOut)}");
