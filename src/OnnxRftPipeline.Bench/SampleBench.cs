@@ -126,7 +126,7 @@ static class SampleBench
             Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill);");
             Console.WriteLine($"  KV-cache runs: median of {repeats}; no-cache runs: one each");
 
-            Console.WriteLine($"  ORT intra-op threads {threads}, TorchSharp threads {torchThreads}");
+            Console.WriteLine($"  ORT intra-op threads {threads}, TorchSharp threads {torchThreads}, cpu {CpuModel()}");
             // The matmul peak is measured at the start and again at the end and the best is kept: on a shared machine a
             // single early measurement can catch a busy moment and flatter every share computed from it.
             var peaks = new List<(double Flops, string What)>();
@@ -258,6 +258,18 @@ static class SampleBench
             agree += n; total += t.Length;
         }
         return $"{agree}/{total}";
+    }
+
+    /// <summary>The CPU model (Linux), since kernels differ by vendor: e.g. TorchSharp's MKL matmul vs ORT's MLAS on AMD.</summary>
+    static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line?.Split(':', 2)[1].Trim() ?? "unknown";
+        }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
     static void Goal(string text, bool met) => Console.WriteLine($"  {(met ? "met   " : "MISSED")} {text}");
