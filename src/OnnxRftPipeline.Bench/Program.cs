@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>(
 {
     ["train"] = ("tokens/s and MFU of training a preset (fp32 matmul peak measured in the same run)", TrainBench.Run),
     ["serve"] = ("generator service tokens/s with concurrent clients vs offline batched sampling, p50/p99 latency, RSS growth under load", ServeBench.Run),
+    ["sample"] = ("ONNX Runtime decode tokens/s vs no cache and TorchSharp, FLOP share, shared vs separate prefill", SampleBench.Run),
     ["train-quality"] = ("exact match of a preset on a held-out addition split after a time budget", TrainQualityBench.Run),
 };
 

@@ -5,7 +5,10 @@ public enum GraphOps
 {
     /// <summary>Default-domain ONNX ops only (opset 17): runs on any ONNX runtime.</summary>
     Standard,
-    /// <summary>ONNX Runtime's CPU contrib ops (com.microsoft) where they replace composed subgraphs.</summary>
+    /// <summary>
+    /// ONNX Runtime's CPU contrib ops (com.microsoft) where they replace composed subgraphs: RMSNorm, rotary, and
+    /// GroupQueryAttention, whose cache can be updated in place (genai_config search.past_present_share_buffer).
+    /// </summary>
     Contrib,
 }
 

@@ -54,7 +54,8 @@ public static class LlamaGraph
         var embed = g.Initializer(LlamaConfig.Names.Embed, [V, H], ckpt[LlamaConfig.Names.Embed]);
         var x = g.Op("Gather", [embed, "input_ids"], attrs: Attr("axis", 0L));
 
-        var bias = AttentionBias(g);
+        var bias = ops == GraphOps.Standard ? AttentionBias(g) : null;
+        var gqa = ops == GraphOps.Contrib ? GqaInputs(g) : null;
         var rotary = Rotary(g, c, ops);
         var scale = g.ConstFloatScalar("attn_scale", (float)(1.0 / Math.Sqrt(D)));
         var shapeHeads = g.ConstInt64("shape_heads", 0, 0, nH, D);
@@ -85,23 +86,40 @@ public static class LlamaGraph
             string Project(string input, string w) => g.Op("MatMul", [input, Linear(w)]);
             string Heads(string projected, string shape)
                 => g.Op("Transpose", [g.Op("Reshape", [projected, shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
-            var q = Heads(Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), shapeHeads);
-            var k = Heads(Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops), shapeKvHeads);
-            var v = Heads(Project(h, LlamaConfig.Names.V(l)), shapeKvHeads);
-            var presentK = g.Op("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", attrs: Attr("axis", 2L));
-            var presentV = g.Op("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", attrs: Attr("axis", 2L));
+            string ctx;
+            if (ops == GraphOps.Contrib)
+            {
+                // One fused kernel for attention and the cache append; it keeps each row's keys contiguous (pads
+                // skipped), so past and present may share one preallocated buffer (genai search.past_present_share_buffer).
+                var outs = g.OpMulti("GroupQueryAttention",
+                    [Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops),
+                     Project(h, LlamaConfig.Names.V(l)), $"past_key_values.{l}.key", $"past_key_values.{l}.value", gqa!.SeqlensK, gqa.TotalLength],
+                    [g.Fresh("gqa"), $"present.{l}.key", $"present.{l}.value"], MicrosoftDomain,
+                    Attr("num_heads", (long)nH), Attr("kv_num_heads", (long)kvH));
+                // A padded prefill query's output is unspecified (the kernel's softmax runs past the row's keys): zero it
+                // so every logit stays finite, as in the standard graph.
+                ctx = g.Op("Where", [gqa.RealQuery, outs[0], gqa.Zero]);
+            }
+            else
+            {
+                var q = Heads(Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), shapeHeads);
+                var k = Heads(Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops), shapeKvHeads);
+                var v = Heads(Project(h, LlamaConfig.Names.V(l)), shapeKvHeads);
+                var presentK = g.Op("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", attrs: Attr("axis", 2L));
+                var presentV = g.Op("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", attrs: Attr("axis", 2L));
 
-            // GQA without copying K/V: query heads kv*group+j are regrouped as [B, kvH, group*S, D]
-            // so each K/V head multiplies its own group of queries (HF's repeat_kv order).
-            var qs = g.Op("Mul", [q, scale]);
-            if (group > 1) qs = g.Op("Reshape", [qs, shapeGrouped]);
-            var scores = g.Op("MatMul", [qs, g.Op("Transpose", [presentK], attrs: AttrInts("perm", 0, 1, 3, 2))]);
-            if (group > 1) scores = g.Op("Reshape", [scores, shapeScoresHeads]);
-            var probs = g.Op("Softmax", [g.Op("Add", [scores, bias])], attrs: Attr("axis", -1L));
-            if (group > 1) probs = g.Op("Reshape", [probs, shapeScoresGrouped]);
-            var ctx = g.Op("MatMul", [probs, presentV]);
-            if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
-            ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
+                // GQA without copying K/V: query heads kv*group+j are regrouped as [B, kvH, group*S, D]
+                // so each K/V head multiplies its own group of queries (HF's repeat_kv order).
+                var qs = g.Op("Mul", [q, scale]);
+                if (group > 1) qs = g.Op("Reshape", [qs, shapeGrouped]);
+                var scores = g.Op("MatMul", [qs, g.Op("Transpose", [presentK], attrs: AttrInts("perm", 0, 1, 3, 2))]);
+                if (group > 1) scores = g.Op("Reshape", [scores, shapeScoresHeads]);
+                var probs = g.Op("Softmax", [g.Op("Add", [scores, bias!])], attrs: Attr("axis", -1L));
+                if (group > 1) probs = g.Op("Reshape", [probs, shapeScoresGrouped]);
+                ctx = g.Op("MatMul", [probs, presentV]);
+                if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
+                ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
+            }
             var (afterAttn, h2) = AddNorm(x, Project(ctx, LlamaConfig.Names.O(l)), LlamaConfig.Names.PostAttnNorm(l));
 
             var gate = Project(h2, LlamaConfig.Names.Gate(l));
@@ -122,7 +140,7 @@ public static class LlamaGraph
             IrVersion = IrVersion,
             ProducerName = "OnnxRftPipeline.Export",
             ProducerVersion = typeof(LlamaGraph).Assembly.GetName().Version?.ToString() ?? "0",
-            Graph = g.Graph,
+            Graph = g.Build(),
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         if (g.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
@@ -144,6 +162,28 @@ public static class LlamaGraph
         var padded = g.Op("Unsqueeze", [g.Op("Equal", ["attention_mask", zero]), g.ConstInt64("axes12", 1, 2)]); // [B,1,1,T]
         var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,T]
         return g.Op("Where", [blocked, g.ConstFloatScalar("masked_bias", MaskedBias), g.ConstFloatScalar("zero_f", 0f)], "attention_bias");
+    }
+
+    /// <summary>GroupQueryAttention's side inputs, derived from attention_mask as GenAI's model builder does.</summary>
+    sealed record GqaSideInputs(string SeqlensK, string TotalLength, string RealQuery, string Zero);
+
+    /// <summary>
+    /// seqlens_k = real tokens per row − 1 (int32 [B], at least 0), total_sequence_length = mask width (int32 [1]), and which query
+    /// columns (the mask's last S) are real tokens, [B,S,1] bool.
+    /// </summary>
+    static GqaSideInputs GqaInputs(OnnxGraphBuilder g)
+    {
+        const long int32 = (long)DT.Int32;
+        var realTokens = g.Op("ReduceSum", ["attention_mask", g.ConstInt64("axes_seq", 1)], attrs: Attr("keepdims", 0L));
+        // Clamped at 0: the kernel rejects -1, and an all-padding row's output is zeroed below anyway.
+        var lastIndex = g.Op("Max", [g.Op("Sub", [realTokens, g.ConstInt64Scalar("one_i64", 1)]), g.ConstInt64Scalar("zero_i64", 0)]);
+        var seqlens = g.Op("Cast", [lastIndex], "seqlens_k", attrs: Attr("to", int32));
+        var seqLen = g.Op("Shape", ["input_ids"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
+        var totalLen = g.Op("Shape", ["attention_mask"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
+        var total = g.Op("Cast", [totalLen], "total_sequence_length", attrs: Attr("to", int32));
+        var queryMask = g.Op("Slice", ["attention_mask", g.Op("Sub", [totalLen, seqLen]), totalLen, g.ConstInt64("axes_cols", 1)]);
+        var real = g.Op("Cast", [g.Op("Unsqueeze", [queryMask, g.ConstInt64("axes_last", 2)])], "query_is_real", attrs: Attr("to", (long)DT.Bool));
+        return new GqaSideInputs(seqlens, total, real, g.ConstFloatScalar("zero_ctx", 0f));
     }
 
     /// <summary>What rotary embedding needs: clamped positions and, per mode, gathered cos/sin or the tables.</summary>

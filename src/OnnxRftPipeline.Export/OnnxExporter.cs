@@ -45,7 +45,7 @@ public static class OnnxExporter
                 File.Copy(src, Path.Combine(tmp, f));
             }
 
-            var config = GenAiConfigFor(c, ckpt.Tokenizer, contextLength);
+            var config = GenAiConfigFor(c, ckpt.Tokenizer, contextLength, options.Ops);
             config.Validate(GenAiConfig.FileName);
             File.WriteAllText(Path.Combine(tmp, GenAiConfig.FileName), config.ToJson());
 
@@ -78,7 +78,7 @@ public static class OnnxExporter
         }
     }
 
-    public static GenAiConfig GenAiConfigFor(LlamaConfig c, ITokenizer tok, int contextLength) => new()
+    public static GenAiConfig GenAiConfigFor(LlamaConfig c, ITokenizer tok, int contextLength, GraphOps ops = GraphOps.Standard) => new()
     {
         Model = new GenAiModel
         {
@@ -98,7 +98,9 @@ public static class OnnxExporter
                 NumHiddenLayers = c.NumHiddenLayers,
             },
         },
-        Search = new GenAiSearch { MaxLength = contextLength },
+        // GroupQueryAttention (contrib) writes new keys in place after each row's real tokens, so GenAI (and our engine)
+        // may bind one max-length buffer as both past and present; the standard graph's Concat cannot.
+        Search = new GenAiSearch { MaxLength = contextLength, PastPresentShareBuffer = ops == GraphOps.Contrib },
     };
 
     /// <summary>Renames the finished temp folder into place; with force the old version is moved aside first

@@ -51,6 +51,18 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>
+    /// The finished graph: initializers that no node reads (and no graph output names) are dropped, so a model can
+    /// declare its constants up front without ORT warning at load about each one a configuration leaves unused.
+    /// </summary>
+    public GraphProto Build()
+    {
+        var read = Graph.Node.SelectMany(n => n.Input).Concat(Graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+        var unused = Graph.Initializer.Where(t => !read.Contains(t.Name)).ToList();
+        foreach (var t in unused) Graph.Initializer.Remove(t);
+        return Graph;
+    }
+
     public string ConstInt64(string hint, params long[] values) => ConstInt64Shaped(hint, [values.Length], values);
 
     public string ConstInt64Scalar(string hint, long value) => ConstInt64Shaped(hint, [], [value]);

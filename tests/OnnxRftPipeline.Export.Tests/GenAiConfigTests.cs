@@ -22,10 +22,18 @@ public sealed class GenAiConfigTests : IDisposable
                       "length_penalty", "no_repeat_ngram_size"],
     };
 
-    string Export()
+    string Export(GraphOps ops = GraphOps.Standard)
     {
         var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied: true, kvHeads: 2), seed: 1);
-        return OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"), new ExportOptions()).OutDir;
+        return OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"), new ExportOptions { Ops = ops }).OutDir;
+    }
+
+    [Fact]
+    public void Contrib_export_declares_a_shared_past_present_buffer()
+    {
+        // GroupQueryAttention writes in place, so GenAI (and our engine) may bind one buffer as past and present.
+        var config = ModelFolder.Load(Export(GraphOps.Contrib)).Config;
+        Assert.True(config.Search.PastPresentShareBuffer);
     }
 
     [Fact]

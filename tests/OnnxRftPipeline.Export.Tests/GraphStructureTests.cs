@@ -35,6 +35,21 @@ public sealed class GraphStructureTests : IDisposable
         Assert.Contains(m.OpsetImport, o => o.Domain == "com.microsoft" && o.Version == 1);
         Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "RotaryEmbedding");
         Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "SkipSimplifiedLayerNormalization");
+        Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "GroupQueryAttention");
+    }
+
+    [Theory]
+    [InlineData(GraphOps.Standard, 4)]   // plain multi-head: the GQA regrouping shapes are declared but not needed
+    [InlineData(GraphOps.Standard, 2)]
+    [InlineData(GraphOps.Contrib, 2)]
+    public void Every_initializer_is_read_by_some_node(GraphOps ops, int kvHeads)
+    {
+        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied: false, kvHeads), 5);
+        var dir = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "m", "v1"), new ExportOptions { Ops = ops, Force = true }).OutDir;
+        var m = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
+        var read = m.Graph.Node.SelectMany(n => n.Input).ToHashSet();
+        Assert.NotEmpty(m.Graph.Initializer);
+        Assert.All(m.Graph.Initializer, t => Assert.Contains(t.Name, read));
     }
 
     [Fact]

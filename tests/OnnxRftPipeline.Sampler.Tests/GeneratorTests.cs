@@ -4,17 +4,41 @@ using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Sampler.Tests;
 
+/// <summary>The standard-ops graph: the cache is concatenated by the graph and handed back each step.</summary>
+public sealed class StandardGeneratorTests(RandomModelFixture model) : GeneratorTests(model), IClassFixture<RandomModelFixture>
+{
+    [Fact]
+    public void Standard_model_does_not_share_past_and_present() => Assert.False(model.Decoder.SharesPastPresent);
+}
+
+/// <summary>The contrib graph: every rule again through the in-place cache (IOBinding, one buffer per layer).</summary>
+public sealed class ContribGeneratorTests(ContribModelFixture model) : GeneratorTests(model), IClassFixture<ContribModelFixture>
+{
+    [Fact]
+    public void Contrib_model_updates_its_cache_in_place() => Assert.True(model.Decoder.SharesPastPresent);
+
+    [Fact]
+    public void In_place_cache_decodes_the_same_greedy_tokens_as_the_standard_graph()
+    {
+        using var standard = new RandomModelFixture();
+        var s = new SamplingSettings { Temperature = 0, MaxNewTokens = 24 };
+        var reference = ByKey(standard.Generator().Generate(Prompts(2, Texts), s));
+        var inPlace = ByKey(model.Generator().Generate(Prompts(2, Texts), s));
+        AssertSame(reference, inPlace);
+    }
+}
+
 /// <summary>The generation loop on real ONNX Runtime sessions: cache, padding, shared prefill, finishing rules.</summary>
-public class GeneratorTests(RandomModelFixture model) : IClassFixture<RandomModelFixture>
+public abstract class GeneratorTests(RandomModelFixture model)
 {
     static readonly ByteTokenizer Tok = new();
 
-    static List<PromptRequest> Prompts(int k, params string[] texts) =>
+    protected static List<PromptRequest> Prompts(int k, params string[] texts) =>
         texts.Select((t, i) => new PromptRequest($"p{i}", PromptFormat.EncodePrompt(Tok, t), k)).ToList();
 
-    static Dictionary<(string, int), Generation> ByKey(IEnumerable<Generation> g) => g.ToDictionary(x => (x.PromptId, x.CandidateIndex));
+    protected static Dictionary<(string, int), Generation> ByKey(IEnumerable<Generation> g) => g.ToDictionary(x => (x.PromptId, x.CandidateIndex));
 
-    static void AssertSame(Dictionary<(string, int), Generation> a, Dictionary<(string, int), Generation> b)
+    protected static void AssertSame(Dictionary<(string, int), Generation> a, Dictionary<(string, int), Generation> b)
     {
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var key in a.Keys)
@@ -26,7 +50,7 @@ public class GeneratorTests(RandomModelFixture model) : IClassFixture<RandomMode
     }
 
     // Prompts of different lengths, so right padding and per-row positions matter.
-    static readonly string[] Texts = ["Q: 1+2\n", "Q: 123+4567\n", "Q: a much longer prompt here\n"];
+    protected static readonly string[] Texts = ["Q: 1+2\n", "Q: 123+4567\n", "Q: a much longer prompt here\n"];
 
     [Fact]
     public void Cached_greedy_decoding_matches_recomputing_the_whole_sequence()

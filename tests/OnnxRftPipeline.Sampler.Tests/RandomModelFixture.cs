@@ -6,15 +6,20 @@ using OnnxRftPipeline.Sampler.Engine;
 namespace OnnxRftPipeline.Sampler.Tests;
 
 /// <summary>A small random-weight model exported to a real model folder, shared by the engine tests.</summary>
-public sealed class RandomModelFixture : IDisposable
+public class RandomModelFixture : IDisposable
 {
     public string Root { get; } = Directory.CreateTempSubdirectory("rft-sampler-model-").FullName;
     public string ModelDir { get; }
     public OnnxDecoder Decoder { get; }
     public ByteTokenizer Tokenizer { get; } = new();
 
-    public RandomModelFixture()
+    public GraphOps Ops { get; }
+
+    public RandomModelFixture() : this(GraphOps.Standard) { }
+
+    protected RandomModelFixture(GraphOps ops)
     {
+        Ops = ops;
         var config = new LlamaConfig
         {
             HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
@@ -22,15 +27,18 @@ public sealed class RandomModelFixture : IDisposable
             EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
         };
         var ckpt = RandomCheckpoint.Write(Path.Combine(Root, "ckpt"), config, seed: 11);
-        ModelDir = OnnxExporter.Export(ckpt, Path.Combine(Root, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1" }).OutDir;
-        Decoder = new OnnxDecoder(Path.Combine(ModelDir, "model.onnx"), threads: 1);
+        ModelDir = OnnxExporter.Export(ckpt, Path.Combine(Root, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1", Ops = ops }).OutDir;
+        Decoder = OnnxDecoder.Open(ModelFolder.Load(ModelDir), threads: 1);
     }
 
     public Generator Generator(GeneratorOptions? o = null) => new(Decoder, Tokenizer, (o ?? new GeneratorOptions()) with { ContextLength = 96 });
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         Decoder.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }
+
+/// <summary>The same model exported with contrib ops: GroupQueryAttention, decoded through the in-place (shared past/present) cache.</summary>
+public sealed class ContribModelFixture() : RandomModelFixture(GraphOps.Contrib);

@@ -10,7 +10,7 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// row's last real token, one mask column appended per step. Beyond GenAI: the K candidates of a prompt share
 /// one prefill, and finished rows are dropped from the batch (their cache rows are compacted away).
 /// </summary>
-public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null)
+public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null)
 {
     readonly GeneratorOptions _o = options ?? new GeneratorOptions();
     readonly TokenSampler _sampler = new(decoder.VocabSize);
@@ -45,7 +45,8 @@ public sealed class Generator(OnnxDecoder decoder, ITokenizer tokenizer, Generat
                 for (int k = 0; k < p.Candidates; k++)
                     rows.Add(new Row(pi, k, p.Tokens.Length, CandidateSeeds.Derive(s.Seed, p.PromptId, k)));
             }
-            if (_o.UseCache) RunCached(group, rows, s, stops, ct, onTokens);
+            if (_o.UseCache && decoder.SharesPastPresent) RunCachedInPlace(group, rows, s, stops, ct, onTokens);
+            else if (_o.UseCache) RunCached(group, rows, s, stops, ct, onTokens);
             else RunUncached(group, rows, s, stops, ct, onTokens);
             foreach (var r in rows)
                 yield return new Generation(group[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)

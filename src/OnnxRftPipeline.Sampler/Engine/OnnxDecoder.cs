@@ -14,14 +14,21 @@ public sealed class OnnxDecoder : IDisposable
     readonly string[] _inputNames;
     readonly string[] _outputNames;
     readonly OrtValue[] _inputs;
+    readonly OrtIoBinding? _binding;
 
     public int Layers { get; }
     public int KvHeads { get; }
     public int HeadDim { get; }
     public int VocabSize { get; }
     public bool HasPositionIds { get; }
+    /// <summary>
+    /// The graph writes each step's keys/values in place (GroupQueryAttention), so one preallocated max-length buffer
+    /// per layer is bound as both past and present (<see cref="RunInPlace"/>): no per-step cache copy or allocation.
+    /// Comes from genai_config's search.past_present_share_buffer.
+    /// </summary>
+    public bool SharesPastPresent { get; }
 
-    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null)
+    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false)
     {
         io ??= new DecoderIo();
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
@@ -53,7 +60,13 @@ public sealed class OnnxDecoder : IDisposable
         for (int l = 0; l < Layers; l++) { outs.Add(DecoderIo.Name(io.PresentKey, l)); outs.Add(DecoderIo.Name(io.PresentValue, l)); }
         _outputNames = outs.ToArray();
         _inputs = new OrtValue[_inputNames.Length];
+        SharesPastPresent = sharePastPresent;
+        if (sharePastPresent) _binding = _session.CreateIoBinding();
     }
+
+    /// <summary>A model folder's decoder with the I/O names and cache sharing its genai_config.json declares.</summary>
+    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0) =>
+        new(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer);
 
     /// <summary>
     /// Runs one forward pass. <paramref name="past"/> holds 2×Layers values (key, value per layer). The result's
@@ -69,6 +82,28 @@ public sealed class OnnxDecoder : IDisposable
         return _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
     }
 
+    /// <summary>
+    /// One step with each <paramref name="cache"/> value [B,kvH,maxLen,D] bound as both past and present (updated in
+    /// place) and logits written into <paramref name="logits"/> [B,S,V]: the caller owns every buffer, ORT allocates none.
+    /// </summary>
+    public void RunInPlace(OrtValue inputIds, OrtValue attentionMask, OrtValue? positionIds, IReadOnlyList<OrtValue> cache, OrtValue logits)
+    {
+        var b = _binding ?? throw new InvalidOperationException("decoder was not opened with a shared past/present buffer");
+        b.ClearBoundInputs();
+        b.ClearBoundOutputs();
+        int i = 0;
+        b.BindInput(_inputNames[i++], inputIds);
+        b.BindInput(_inputNames[i++], attentionMask);
+        if (HasPositionIds) b.BindInput(_inputNames[i++], positionIds ?? throw new ArgumentNullException(nameof(positionIds)));
+        b.BindOutput(_outputNames[0], logits);
+        for (int j = 0; j < cache.Count; j++)
+        {
+            b.BindInput(_inputNames[i + j], cache[j]);
+            b.BindOutput(_outputNames[1 + j], cache[j]);
+        }
+        _session.RunWithBinding(_runOptions, b);
+    }
+
     /// <summary>An empty cache (P = 0) for a batch, as the first step of GenAI's protocol is fed.</summary>
     public OrtValue[] EmptyPast(int batch)
     {
@@ -80,6 +115,7 @@ public sealed class OnnxDecoder : IDisposable
 
     public void Dispose()
     {
+        _binding?.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }

@@ -38,7 +38,7 @@ public static class SampleJob
             Settings = settingsJson, CreatedAt = manifest.CreatedAt,
         }.ToMetadata();
 
-        using var decoder = new OnnxDecoder(model.ModelPath, o.Threads, model.Decoder.ToDecoderIo());
+        using var decoder = OnnxDecoder.Open(model, o.Threads);
         var generator = new Generator(decoder, model.Tokenizer, new GeneratorOptions
         {
             MaxBatchRows = o.MaxBatchRows, ContextLength = model.Config.Model.ContextLength,

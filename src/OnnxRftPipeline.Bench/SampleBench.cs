@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Export;
+using OnnxRftPipeline.Sampler.Engine;
+using OnnxRftPipeline.Sampler.Sampling;
+using OnnxRftPipeline.Trainer.Checkpoints;
+using OnnxRftPipeline.Trainer.Model;
+
+namespace OnnxRftPipeline.Bench;
+
+/// <summary>
+/// bench sample: the ONNX Runtime sampler on a preset with random weights (exported to a temp model folder),
+/// in one run: greedy decode tokens/s at several batch sizes with KV cache, without cache, and for TorchSharp
+/// generation of the same weights; effective FLOP/s against fp32 matmul FLOP/s; shared vs separate prefill of
+/// K candidates of one long prompt. Prints measured numbers and the issue's goals met or missed.
+/// </summary>
+static class SampleBench
+{
+    const double GoalCacheSpeedup = 20, GoalOverTorch = 3, GoalMatmulShare = 0.5, GoalSharedPrefill = 0.6;
+    const int GoalBatch = 64, GoalNewTokens = 128;
+
+    /// <summary>Never stops a row: the benchmark decodes exactly --new-tokens per row whatever the random model emits.</summary>
+    sealed class NoEos(ITokenizer inner) : ITokenizer
+    {
+        public int VocabSize => inner.VocabSize;
+        public int BosId => inner.BosId;
+        public int EosId => -1;
+        public int PadId => inner.PadId;
+        public int[] Encode(string text) => inner.Encode(text);
+        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
+    }
+
+    /// <summary>A timed generation: the first forward (prefill) apart from the decode steps after it.</summary>
+    readonly record struct Timing(double PrefillSeconds, double DecodeSeconds, long DecodeTokens)
+    {
+        public double TokensPerSecond => DecodeTokens / DecodeSeconds;
+    }
+
+    /// <summary>The run with the median decode rate of <paramref name="n"/> (cheap KV-cache runs are repeated to damp a shared machine's noise).</summary>
+    static Timing MedianOf(int n, Func<Timing> run)
+    {
+        var runs = Enumerable.Range(0, n).Select(_ => run()).OrderBy(t => t.TokensPerSecond).ToList();
+        return runs[runs.Count / 2];
+    }
+
+    static Timing Time(Action<Action<int>> run)
+    {
+        var sw = Stopwatch.StartNew();
+        double first = -1;
+        long tokens = 0;
+        run(n => { if (first < 0) first = sw.Elapsed.TotalSeconds; else tokens += n; });
+        return new Timing(first, sw.Elapsed.TotalSeconds - first, tokens);
+    }
+
+    /// <summary>One exported graph and its decoder: the standard-ops default or the contrib-ops option.</summary>
+    sealed record Variant(string Name, OnnxDecoder Decoder);
+
+    readonly record struct BatchResult(int Batch, string Ops, Timing Ort, Timing? OrtNoCache, Timing Torch, Timing? TorchNoCache);
+
+    public static int Run(string[] args)
+    {
+        var a = new BenchArgs(args, "preset", "ops", "batches", "nocache-batches", "torch-nocache-batches", "new-tokens", "prompt-len", "k",
+            "shared-prompt-len", "repeats", "threads", "torch-threads");
+        if (a.Help)
+        {
+            Console.WriteLine("""
+                bench sample [--preset small] [--ops standard,contrib] [--batches 1,8,64] [--nocache-batches 1,8,64]
+                             [--torch-nocache-batches 1] [--new-tokens 128] [--prompt-len 16] [--k 8] [--shared-prompt-len 256]
+                             [--repeats 3] [--threads <cores>] [--torch-threads <threads>]
+                  --ops              exported graphs to measure: standard (default export: plain ONNX ops, cache concatenated
+                                     by the graph) and/or contrib (--ops contrib export: GroupQueryAttention, in-place cache)
+                  --nocache-batches  batch sizes the ORT engine also runs without KV cache (work grows with the square
+                                     of the length: batch 64 at 128 tokens is the longest part of the run)
+                  --torch-nocache-batches  the same for TorchSharp's full-forward generation (slower still; informational)
+                  --repeats          KV-cache decode runs (ORT and TorchSharp) and prefill comparisons are repeated and the
+                                     median is kept; no-cache runs once
+                  quick check:       --batches 1,8 --nocache-batches 1 --torch-nocache-batches 1 --new-tokens 32
+                                     --shared-prompt-len 64 --repeats 1
+                """);
+            return 0;
+        }
+        var preset = a.String("preset", "small");
+        var opsNames = a.String("ops", "standard,contrib").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var ops = opsNames.Select(o => o switch
+        {
+            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib,
+            _ => throw new ArgumentException($"--ops takes standard and/or contrib, got '{o}'"),
+        }).ToArray();
+        var batches = IntList(a.String("batches", "1,8,64"), "batches");
+        var noCacheBatches = IntList(a.String("nocache-batches", "1,8,64"), "nocache-batches");
+        var torchNoCacheBatches = IntList(a.String("torch-nocache-batches", "1"), "torch-nocache-batches");
+        int newTokens = a.Int("new-tokens", GoalNewTokens), promptLen = a.Int("prompt-len", 16), k = a.Int("k", 8);
+        int sharedLen = a.Int("shared-prompt-len", 256), repeats = a.Int("repeats", 3), threads = a.Int("threads", Environment.ProcessorCount);
+        int torchThreads = a.Int("torch-threads", threads);
+        if (newTokens < 2) throw new ArgumentException("--new-tokens must be at least 2 (one prefill token, then decode steps)");
+
+        var config = Presets.Get(preset);
+        // The preset's context bounds what it was trained for; a random-weight benchmark model only needs its rotary
+        // table long enough for the requested lengths, which does not change the cost per token.
+        config.MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, Math.Max(promptLen + newTokens, sharedLen + 1));
+        int context = config.MaxPositionEmbeddings;
+        long matmulParams = MatmulParams(config);
+
+        var root = Directory.CreateTempSubdirectory("rft-bench-sample-").FullName;
+        var variants = new List<Variant>();
+        try
+        {
+            var ckpt = RandomCheckpoint.Write(Path.Combine(root, "ckpt"), config, seed: 1);
+            foreach (var o in ops)
+            {
+                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", o.ToString().ToLowerInvariant()), new ExportOptions { Ops = o }).OutDir;
+                variants.Add(new Variant(o.ToString().ToLowerInvariant(), OnnxDecoder.Open(ModelFolder.Load(dir), threads)));
+            }
+            TorchSharp.torch.set_num_threads(torchThreads);
+            var (torchModel, _) = Checkpoint.Load(ckpt);
+            using var torchModelOwner = torchModel;
+            var tok = new NoEos(new ByteTokenizer());
+            var greedy = new SamplingSettings { Temperature = 0, MaxNewTokens = newTokens };
+            Generator Gen(Variant v, int rows, bool cache = true, bool shared = true) =>
+                new(v.Decoder, tok, new GeneratorOptions { MaxBatchRows = Math.Max(rows, 1), UseCache = cache, SharedPrefill = shared, ContextLength = context });
+            var torch = new TorchGreedy(torchModel);
+
+            Console.WriteLine($"bench sample: preset {preset} (random weights, context {context}), {matmulParams:N0} matmul parameters, " +
+                              $"{threads} threads, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill);");
+            Console.WriteLine($"  KV-cache runs: median of {repeats}; no-cache runs: one each");
+
+            Console.WriteLine($"  ORT intra-op threads {threads}, TorchSharp threads {torchThreads}, cpu {CpuModel()}");
+            // The matmul peak is measured at the start and again at the end and the best is kept: on a shared machine a
+            // single early measurement can catch a busy moment and flatter every share computed from it.
+            var peaks = new List<(double Flops, string What)>();
+            void MeasurePeaks(string when)
+            {
+                Console.WriteLine($"fp32 matmul FLOP/s ({when})");
+                var (tp, tn) = MatmulPeak.Measure([1024, 2048], secondsPerSize: 1.0);
+                peaks.Add((tp, $"TorchSharp mm {tn}x{tn}, {when}"));
+                foreach (var n in new[] { 1024, 2048 })
+                {
+                    double f = OrtMatmul.Measure(n, n, n, threads);
+                    Console.WriteLine($"  ORT MatMul {n}x{n}: {f / 1e9,7:F1} GFLOP/s");
+                    peaks.Add((f, $"ORT MatMul {n}x{n}, {when}"));
+                }
+            }
+            MeasurePeaks("start");
+            int bigBatch = batches.Max();
+            double decodeShape = OrtMatmul.Measure(bigBatch, config.HiddenSize, config.IntermediateSize, threads);
+            Console.WriteLine($"  ORT MatMul at the decode shape [{bigBatch},{config.HiddenSize}]x[{config.HiddenSize},{config.IntermediateSize}] (MLP up/gate at batch {bigBatch}): " +
+                              $"{decodeShape / 1e9:F1} GFLOP/s");
+
+            var rng = new Random(3);
+            long[] RandomPrompt(int n) => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToArray();
+            var results = new List<BatchResult>();
+            var agreement = new List<string>();
+            foreach (var b in batches)
+            {
+                Console.WriteLine($"measuring batch {b}...");
+                var prompts = Enumerable.Range(0, b).Select(_ => RandomPrompt(promptLen)).ToArray();
+                var requests = prompts.Select((p, i) => new PromptRequest($"p{i}", p.Select(x => (int)x).ToArray(), 1)).ToList();
+                // Warm-up at the same batch (ORT sizes its arena, TorchSharp its allocator) before each timed run.
+                torch.Cached(prompts, 2, _ => { });
+                long[][] torchOut = [];
+                var tc = MedianOf(repeats, () => Time(on => torchOut = torch.Cached(prompts, newTokens, on)));
+                Timing? torchNc = torchNoCacheBatches.Contains(b) ? Time(on => torch.Uncached(prompts, newTokens, on)) : null;
+                foreach (var v in variants)
+                {
+                    Gen(v, b).Generate(requests, greedy with { MaxNewTokens = 2 }).ToList();
+                    List<Generation> ortOut = [];
+                    var ort = MedianOf(repeats, () => Time(on => ortOut = Gen(v, b).Generate(requests, greedy, onTokens: on).ToList()));
+                    Timing? ortNc = noCacheBatches.Contains(b) ? Time(on => Gen(v, b, cache: false).Generate(requests, greedy, onTokens: on).ToList()) : null;
+                    results.Add(new BatchResult(b, v.Name, ort, ortNc, tc, torchNc));
+                    if (b == batches[0]) agreement.Add($"{v.Name} {Agreement(ortOut, torchOut)}");
+                }
+            }
+            // K candidates of one long prompt, 2 new tokens: the prefill (one token sampled from it), the cache fan-out when
+            // shared, and one decode step that costs the same either way.
+            var longPrompt = new PromptRequest("long", RandomPrompt(sharedLen).Select(x => (int)x).ToArray(), k);
+            var prefillOnly = greedy with { MaxNewTokens = 2 };
+            Console.WriteLine();
+            var prefillRatios = new List<(string Ops, double Ratio)>();
+            foreach (var v in variants)
+            {
+                double TimePrefill(bool shared)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Gen(v, k, shared: shared).Generate([longPrompt], prefillOnly).ToList();
+                    return sw.Elapsed.TotalSeconds;
+                }
+                TimePrefill(true); TimePrefill(false);
+                var sharedTimes = new List<double>(); var separateTimes = new List<double>();
+                for (int i = 0; i < repeats; i++) { sharedTimes.Add(TimePrefill(true)); separateTimes.Add(TimePrefill(false)); }
+                double sharedT = Median(sharedTimes), separateT = Median(separateTimes);
+                prefillRatios.Add((v.Name, sharedT / separateT));
+                Console.WriteLine($"{v.Name}: K={k} candidates of one {sharedLen}-token prompt (median of {repeats}): shared prefill {sharedT * 1e3:F1} ms, " +
+                                  $"separate prefills {separateT * 1e3:F1} ms, ratio {sharedT / separateT:F2} (prefill + fan-out + one decode step)");
+            }
+
+            Console.WriteLine();
+            MeasurePeaks("end");
+            var best = peaks.MaxBy(p => p.Flops);
+            double peak = best.Flops;
+            Console.WriteLine($"  peak: {peak / 1e9:F1} GFLOP/s ({best.What}); the decode-shape MatMul above is {decodeShape / peak:P0} of it");
+
+            Console.WriteLine();
+            Console.WriteLine($"{"batch",5} {"graph",-8} {"ORT cache",10} {"no-cache",9} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
+            foreach (var r in results)
+            {
+                double flops = DecodeFlops(config, matmulParams, r.Batch, promptLen, newTokens) / r.Ort.DecodeSeconds;
+                Console.WriteLine($"{r.Batch,5} {r.Ops,-8} {r.Ort.TokensPerSecond,10:F0} {Opt(r.OrtNoCache?.TokensPerSecond, "F0"),9} " +
+                                  $"{Opt(r.Ort.TokensPerSecond / r.OrtNoCache?.TokensPerSecond, "F1", "x"),9} {r.Torch.TokensPerSecond,12:F0} " +
+                                  $"{Opt(r.TorchNoCache?.TokensPerSecond, "F0"),12} {r.Ort.TokensPerSecond / r.Torch.TokensPerSecond,9:F2}x " +
+                                  $"{flops / 1e9,7:F1}G {flops / peak,8:P1}");
+            }
+            Console.WriteLine("  tokens/s = decode tokens per second (all rows); FLOP/s = the ORT cache run's useful work: 2 x matmul params");
+            Console.WriteLine("  + 4 x layers x hidden x context (QK and PV) per token. ORT/Torch compares with TorchSharp's KV-cache loop;");
+            Console.WriteLine("  TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method).");
+            Console.WriteLine($"  check (batch {batches[0]}, tokens before each row's first difference): ORT and TorchSharp greedy tokens agree on {string.Join(", ", agreement)}");
+
+            Console.WriteLine();
+            Console.WriteLine("goals");
+            var note = newTokens == GoalNewTokens ? "" : $" (measured at {newTokens} new tokens; the goal is stated at {GoalNewTokens})";
+            foreach (var v in variants)
+            {
+                foreach (var r in results.Where(r => r.Ops == v.Name && r.OrtNoCache is not null))
+                {
+                    double x = r.Ort.TokensPerSecond / r.OrtNoCache!.Value.TokensPerSecond;
+                    Goal($"{v.Name}: cache over no-cache at batch {r.Batch}: {x:F1}x >= {GoalCacheSpeedup}x{note}", x >= GoalCacheSpeedup);
+                }
+                var atGoal = results.FirstOrDefault(r => r.Ops == v.Name && r.Batch == GoalBatch);
+                if (atGoal.Batch == GoalBatch)
+                {
+                    double x = atGoal.Ort.TokensPerSecond / atGoal.Torch.TokensPerSecond;
+                    Goal($"{v.Name}: ORT over TorchSharp (KV cache) at batch {GoalBatch}: {x:F2}x >= {GoalOverTorch}x", x >= GoalOverTorch);
+                    double share = DecodeFlops(config, matmulParams, GoalBatch, promptLen, newTokens) / atGoal.Ort.DecodeSeconds / peak;
+                    Goal($"{v.Name}: effective FLOP/s at batch {GoalBatch}: {share:P1} of matmul peak >= {GoalMatmulShare:P0}", share >= GoalMatmulShare);
+                }
+                else Console.WriteLine($"  {v.Name}: batch {GoalBatch} not in --batches: ORT/TorchSharp and FLOP share goals not measured");
+                var ratio = prefillRatios.Single(p => p.Ops == v.Name).Ratio;
+                Goal($"{v.Name}: shared prefill {ratio:F2} of separate <= {GoalSharedPrefill}", ratio <= GoalSharedPrefill);
+            }
+            return 0;
+        }
+        finally
+        {
+            foreach (var v in variants) v.Decoder.Dispose();
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static string Agreement(List<Generation> ort, long[][] torch)
+    {
+        int agree = 0, total = 0;
+        foreach (var g in ort)
+        {
+            var t = torch[int.Parse(g.PromptId[1..])];
+            int n = 0;
+            while (n < g.Tokens.Length && n < t.Length && g.Tokens[n] == t[n]) n++;
+            agree += n; total += t.Length;
+        }
+        return $"{agree}/{total}";
+    }
+
+    /// <summary>The CPU model (Linux), since kernels differ by vendor: e.g. TorchSharp's MKL matmul vs ORT's MLAS on AMD.</summary>
+    static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line?.Split(':', 2)[1].Trim() ?? "unknown";
+        }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
+    }
+
+    static void Goal(string text, bool met) => Console.WriteLine($"  {(met ? "met   " : "MISSED")} {text}");
+
+    /// <summary>Parameters that multiply activations: every projection and the output head (the embedding is a lookup).</summary>
+    static long MatmulParams(LlamaConfig c)
+    {
+        long h = c.HiddenSize, d = c.HeadDim;
+        long perLayer = h * c.NumAttentionHeads * d * 2 + h * c.NumKeyValueHeads * d * 2 + 3 * h * c.IntermediateSize;
+        return c.NumHiddenLayers * perLayer + (long)c.VocabSize * h;
+    }
+
+    /// <summary>Useful FLOPs of the decode steps (every token after the first): projections plus attention over the cache.</summary>
+    static double DecodeFlops(LlamaConfig c, long matmulParams, int batch, int promptLen, int newTokens)
+    {
+        double sum = 0;
+        for (int i = 1; i < newTokens; i++)
+            sum += 2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i);
+        return sum * batch;
+    }
+
+    static double Median(List<double> xs) { var s = xs.Order().ToList(); return s[s.Count / 2]; }
+
+    static string Opt(double? v, string format, string suffix = "") => v is null ? "-" : v.Value.ToString(format) + suffix;
+
+    static int[] IntList(string text, string name)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = parts.Select(p => int.TryParse(p, out var x) && x > 0 ? x : throw new ArgumentException($"--{name} must be positive integers separated by commas, got '{text}'")).ToArray();
+        return values.Length > 0 ? values : throw new ArgumentException($"--{name} is empty");
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxRftPipeline.Sampler.Sampling;
+
+namespace OnnxRftPipeline.Sampler.Engine;
+
+/// <summary>
+/// The decode loop for graphs that update their cache in place (<see cref="OnnxDecoder.SharesPastPresent"/>): one
+/// [rows, kvH, maxLen, D] buffer per layer key/value, allocated once per group and bound through IOBinding as both
+/// past and present, and logits written into a reused array. A step then allocates no tensors and copies no cache;
+/// finished rows are compacted to the front of the same buffers.
+/// </summary>
+public sealed partial class Generator
+{
+    float[][]? _cachePool;
+
+    void RunCachedInPlace(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    {
+        int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize, n = rows.Count;
+        var unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
+        var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
+        int units = unitTokens.Length;
+        var (ids, mask, pos, width) = RightPadded(unitTokens);
+        // Decode steps write columns width .. width + MaxNewTokens - 2 at most; the kernel keeps each row's keys contiguous.
+        int maxLen = width + s.MaxNewTokens;
+        int slab = kvH * maxLen * d;
+        var cache = CacheBuffers(2 * decoder.Layers, n * slab);
+
+        var active = new List<int>();
+        using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
+        using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
+        using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
+        {
+            // Prefill through the ordinary path (present [units, kvH, width, D]), then copy each active row's prompt
+            // cache into its slot of the max-length buffers: the shared-prefill fan-out.
+            var empty = decoder.EmptyPast(units);
+            using var outputs = decoder.Run(idsV, maskV, posV, empty);
+            foreach (var e in empty) e.Dispose();
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            for (int r = 0; r < rows.Count; r++)
+            {
+                int u = unitOfRow[r];
+                Step(rows[r], logits.Slice((u * width + unitTokens[u].Length - 1) * v, v), s, stops);
+                if (rows[r].Finish is null) active.Add(r);
+            }
+            onTokens?.Invoke(rows.Count);
+            for (int j = 0; j < cache.Length; j++)
+            {
+                var src = outputs[1 + j].GetTensorDataAsSpan<float>();
+                for (int i = 0; i < active.Count; i++)
+                    for (int h = 0; h < kvH; h++)
+                        src.Slice(((unitOfRow[active[i]] * kvH) + h) * width * d, width * d)
+                           .CopyTo(cache[j].AsSpan((i * kvH + h) * maxLen * d, width * d));
+            }
+        }
+        if (active.Count == 0) return;
+
+        var idBuf = new long[n];
+        var posBuf = new long[n];
+        var maskBuf = new long[n * maxLen];
+        var logitBuf = new float[n * v];
+        var views = Views(cache, active.Count, kvH, maxLen, d);
+        int t = width;
+        try
+        {
+            while (active.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                int a = active.Count;
+                for (int i = 0; i < a; i++)
+                {
+                    var row = rows[active[i]];
+                    idBuf[i] = row.Last;
+                    posBuf[i] = row.PromptLength + row.Sampled - 1;
+                    for (int c = 0; c <= t; c++)
+                        maskBuf[i * (t + 1) + c] = c < row.PromptLength || c >= width ? 1 : 0;
+                }
+                using (var idsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, idBuf.AsMemory(0, a), [a, 1]))
+                using (var maskV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, maskBuf.AsMemory(0, a * (t + 1)), [a, t + 1]))
+                using (var posV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, posBuf.AsMemory(0, a), [a, 1]))
+                using (var logitsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logitBuf.AsMemory(0, a * v), [a, 1, v]))
+                    decoder.RunInPlace(idsV, maskV, posV, views, logitsV);
+                t++;
+                int kept = 0;
+                for (int i = 0; i < a; i++)
+                {
+                    var row = rows[active[i]];
+                    Step(row, logitBuf.AsSpan(i * v, v), s, stops);
+                    if (row.Finish is not null) continue;
+                    // Finished rows stop costing work: move the survivors' cache slots to the front (i ≥ kept, so forward copies are safe).
+                    if (kept != i)
+                        foreach (var buffer in cache) Array.Copy(buffer, (long)i * slab, buffer, (long)kept * slab, slab);
+                    active[kept++] = active[i];
+                }
+                onTokens?.Invoke(a);
+                if (kept < a)
+                {
+                    active.RemoveRange(kept, a - kept);
+                    foreach (var view in views) view.Dispose();
+                    views = kept > 0 ? Views(cache, kept, kvH, maxLen, d) : [];
+                }
+            }
+        }
+        finally { foreach (var view in views) view.Dispose(); }
+    }
+
+    /// <summary>Cache arrays of at least <paramref name="length"/> floats, kept across groups so only growth allocates.</summary>
+    float[][] CacheBuffers(int count, int length)
+    {
+        if (_cachePool is null || _cachePool.Length != count || _cachePool[0].Length < length)
+            _cachePool = Enumerable.Range(0, count).Select(_ => new float[length]).ToArray();
+        return _cachePool;
+    }
+
+    /// <summary>Tensor views [rows, kvH, maxLen, D] over the first rows of each buffer (no copy; the memory is pinned while a view lives).</summary>
+    static OrtValue[] Views(float[][] cache, int rows, int kvH, int maxLen, int d)
+        => cache.Select(b => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, b.AsMemory(0, rows * kvH * maxLen * d), [rows, kvH, maxLen, d])).ToArray();
+}
