@@ -16,33 +16,19 @@ public sealed partial class Generator
     void RunCachedInPlace(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
     {
         int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize, n = rows.Count;
-        var unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
-        var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
-        int units = unitTokens.Length;
-        var (ids, mask, pos, width) = RightPadded(unitTokens);
-        // Decode steps write columns width .. width + MaxNewTokens - 2 at most; the kernel keeps each row's keys contiguous.
-        int maxLen = width + s.MaxNewTokens;
-        int slab = kvH * maxLen * d;
-        var cache = CacheBuffers(2 * decoder.Layers, n * slab);
-
-        var active = new List<int>();
-        using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
-        using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
-        using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
+        int[] unitOfRow;
+        int width;
+        List<int> active;
+        float[][] cache;
+        int maxLen, slab;
+        // Prefill through the ordinary path (present [units, kvH, width, D]), then copy each active row's prompt
+        // cache into its slot of the max-length buffers: the shared-prefill fan-out.
+        using (var outputs = Prefill(group, rows, s, stops, onTokens, out unitOfRow, out width, out active))
         {
-            // Prefill through the ordinary path (present [units, kvH, width, D]), then copy each active row's prompt
-            // cache into its slot of the max-length buffers: the shared-prefill fan-out.
-            var empty = decoder.EmptyPast(units);
-            using var outputs = decoder.Run(idsV, maskV, posV, empty);
-            foreach (var e in empty) e.Dispose();
-            var logits = outputs[0].GetTensorDataAsSpan<float>();
-            for (int r = 0; r < rows.Count; r++)
-            {
-                int u = unitOfRow[r];
-                Step(rows[r], logits.Slice((u * width + unitTokens[u].Length - 1) * v, v), s, stops);
-                if (rows[r].Finish is null) active.Add(r);
-            }
-            onTokens?.Invoke(rows.Count);
+            // Decode steps write columns width .. width + MaxNewTokens - 2 at most; the kernel keeps each row's keys contiguous.
+            maxLen = width + s.MaxNewTokens;
+            slab = kvH * maxLen * d;
+            cache = CacheBuffers(2 * decoder.Layers, n * slab);
             for (int j = 0; j < cache.Length; j++)
             {
                 var src = outputs[1 + j].GetTensorDataAsSpan<float>();

@@ -68,26 +68,34 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         if (group.Count > 0) yield return group;
     }
 
-    void RunCached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    /// <summary>
+    /// The prefill both cached paths share: one forward pass over the prompts (one unit per prompt when the prefill
+    /// is shared, one per candidate row otherwise) and every row's first token, sampled at its unit's last real
+    /// position. Returns the outputs (logits, then each layer's present key and value) for the caller to take its
+    /// cache from and dispose; <paramref name="active"/> lists the rows still generating.
+    /// </summary>
+    IDisposableReadOnlyCollection<OrtValue> Prefill(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops,
+        Action<int>? onTokens, out int[] unitOfRow, out int width, out List<int> active)
     {
-        int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize;
-        // Prefill units: one per prompt when shared, one per candidate row otherwise.
-        var unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
+        int v = decoder.VocabSize;
+        unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
         var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
         int units = unitTokens.Length;
-        var (ids, mask, pos, width) = RightPadded(unitTokens);
+        (var ids, var mask, var pos, width) = RightPadded(unitTokens);
 
-        IReadOnlyList<OrtValue> past;
-        IDisposable pastOwner;
-        var active = new List<int>();
+        IDisposableReadOnlyCollection<OrtValue> outputs;
         using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
         using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
         using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
         {
             var empty = decoder.EmptyPast(units);
-            using var outputs = decoder.Run(idsV, maskV, posV, empty);
-            foreach (var e in empty) e.Dispose();
+            try { outputs = decoder.Run(idsV, maskV, posV, empty); }
+            finally { foreach (var e in empty) e.Dispose(); }
+        }
+        try
+        {
             var logits = outputs[0].GetTensorDataAsSpan<float>();
+            active = [];
             for (int r = 0; r < rows.Count; r++)
             {
                 int u = unitOfRow[r];
@@ -95,6 +103,25 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
                 if (rows[r].Finish is null) active.Add(r);
             }
             onTokens?.Invoke(rows.Count);
+            return outputs;
+        }
+        catch
+        {
+            outputs.Dispose();
+            throw;
+        }
+    }
+
+    void RunCached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    {
+        int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize;
+        IReadOnlyList<OrtValue> past;
+        IDisposable pastOwner;
+        int[] unitOfRow;
+        int width;
+        List<int> active;
+        using (var outputs = Prefill(group, rows, s, stops, onTokens, out unitOfRow, out width, out active))
+        {
             // Copy each active row's prompt cache out of its prefill unit: the shared-prefill fan-out.
             var gathered = GatherRows(outputs.Skip(1).ToArray(), active.Select(r => unitOfRow[r]).ToArray(), kvH, width, d);
             past = gathered;
