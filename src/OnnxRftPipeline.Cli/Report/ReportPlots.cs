@@ -87,8 +87,10 @@ public static class ReportPlots
     /// <summary>Two panels: greedy accuracy (and pass@k) per arm, and candidates drawn per arm.</summary>
     public static byte[] Arms(IReadOnlyList<ArmResult> arms)
     {
-        var names = arms.Select(a => a.Name).ToArray();
-        // Horizontal bars: arm names are long phrases and read best on the vertical axis, first arm on top.
+        // Short labels: full arm descriptions ("retrained (6 epochs): easy originals + ...") took most of the width
+        // and squeezed the bars; the report's table beside the plot carries the full description.
+        var names = arms.Select(a => ArmLabel(a.Name)).ToArray();
+        // Horizontal bars read best with the labels on the vertical axis, first arm on top.
         double[] pos = Enumerable.Range(0, arms.Count).Select(i => (double)(arms.Count - 1 - i)).ToArray();
         bool anyPass = arms.Any(a => a.PassAtK is not null);
 
@@ -129,6 +131,14 @@ public static class ReportPlots
         mp.RemovePlot(mp.GetPlot(0));   // a new Multiplot starts with one empty plot
         mp.Layout = new ScottPlot.MultiplotLayouts.Columns();
         return mp.Render(ArmsWidth, ArmsHeight).GetImageBytes(ImageFormat.Png);
+    }
+
+    /// <summary>An arm's name up to its first parenthesis or colon: "probe SFT (6 epochs on ...)" is "probe SFT".</summary>
+    public static string ArmLabel(string name)
+    {
+        int cut = name.IndexOfAny(['(', ':']);
+        var label = (cut > 0 ? name[..cut] : name).Trim();
+        return label.Length > 0 ? label : name;
     }
 
     internal static string PassLabel(IReadOnlyList<ArmResult> arms)
