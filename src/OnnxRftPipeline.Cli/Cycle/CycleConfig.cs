@@ -50,6 +50,7 @@ public sealed record CycleConfig
     /// <summary>
     /// URL of a running `rft serve`; null = sample the hard prompts locally. The service must watch
     /// <see cref="ServiceModels"/>: the cycle publishes its probe there and samples once the service serves it.
+    /// Only the hard-prompt sample stage uses it; SPIN stages sample locally.
     /// </summary>
     [JsonPropertyName("service")] public string? Service { get; init; }
     /// <summary>The models/NAME folder the service at <see cref="Service"/> serves (its `--model`); required with service.</summary>
