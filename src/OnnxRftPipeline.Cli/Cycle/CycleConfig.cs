@@ -47,6 +47,14 @@ public sealed record CycleConfig
     /// <summary>null = the bundled task's default verifier.</summary>
     [JsonPropertyName("verifier")] public string? Verifier { get; init; }
     [JsonPropertyName("sample_all")] public bool SampleAll { get; init; }
+    /// <summary>
+    /// URL of a running `rft serve`; null = sample the hard prompts locally. The service must watch
+    /// <see cref="ServiceModels"/>: the cycle publishes its probe there and samples once the service serves it.
+    /// Only the hard-prompt sample stage uses it; SPIN stages sample locally.
+    /// </summary>
+    [JsonPropertyName("service")] public string? Service { get; init; }
+    /// <summary>The models/NAME folder the service at <see cref="Service"/> serves (its `--model`); required with service.</summary>
+    [JsonPropertyName("service_models")] public string? ServiceModels { get; init; }
 
     // Build.
     [JsonPropertyName("policy")] public string Policy { get; init; } = "replace";

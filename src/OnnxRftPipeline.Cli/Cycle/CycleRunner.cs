@@ -23,6 +23,7 @@ public sealed record CycleResult(string RunDir, RunManifest Manifest, EvalSummar
 /// recorded in manifest.json, so running the same command again resumes at the first unfinished stage;
 /// training and sampling also resume inside the stage from their last saved state. With spin_stages &gt; 0, SPIN
 /// stages (sample → pairs → contrastive train → export, per stage) refine the retrained model before the report.
+/// With a service configured the hard prompts are sampled by that `rft serve` (CycleRunner.Service.cs).
 /// </summary>
 public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 {
@@ -37,6 +38,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
         if (cfg.SpinStages != 0) CheckSpinConfig();
+        CheckServiceConfig();
         var stages = Open();
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);
@@ -116,12 +118,14 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
             await stages.RunAsync(Stage("sample"), [shared.Train, Dir("hardness"), "models/probe/v1"], [Dir("candidates")], async (rec, token) =>
             {
-                var s = await SampleVerb.RunWithProgressAsync(new SampleJobOptions
+                var options = new SampleJobOptions
                 {
                     Model = stages.Path("models/probe/v1"), Prompts = stages.Path(shared.Train), Hardness = stages.Path(Dir("hardness")), OnlyHard = true,
                     K = cfg.K, Verifier = shared.Verifier, OutDir = stages.Path(Dir("candidates")), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
                     Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
-                }, token);
+                };
+                // With a service configured the same job runs there, on this run's probe (published to the service first).
+                var s = cfg.Service is null ? await SampleVerb.RunWithProgressAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
                 rec.Metrics["prompts"] = s.Prompts;
                 rec.Metrics["candidates"] = s.Candidates;
                 rec.Metrics["accepted"] = s.Accepted;

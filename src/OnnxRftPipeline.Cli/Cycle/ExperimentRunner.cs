@@ -48,6 +48,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
     {
         var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
         if (includeSpin) cycle.CheckSpinConfig();
+        cycle.CheckServiceConfig();
         var stages = cycle.Open();
         var shared = await cycle.SharedStagesAsync(stages, ct);
         var rows = new List<ExperimentArmRow>();

@@ -86,8 +86,12 @@ public static class SampleVerb
         return string.IsNullOrEmpty(key) ? throw new UserInputException($"--api-key-env {variable}: the environment variable is not set or empty") : key;
     }
 
-    /// <summary>`--service`: the same job with candidates drawn by the service through the resilient (Polly) client.</summary>
-    public static Task<SampleSummary> RunRemoteWithProgressAsync(SampleJobOptions options, string url, string? apiKey, int concurrency, CancellationToken ct)
+    /// <summary>
+    /// `--service`: the same job with candidates drawn by the service through the resilient (Polly) client.
+    /// <paramref name="requireVersion"/> pins the model version every candidate must come from (the cycle uses it).
+    /// </summary>
+    public static Task<SampleSummary> RunRemoteWithProgressAsync(SampleJobOptions options, string url, string? apiKey, int concurrency, CancellationToken ct,
+        string? requireVersion = null)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new UserInputException($"--service must be an http(s) URL, got '{url}'");
@@ -102,7 +106,7 @@ public static class SampleVerb
                 task.Value = x.PromptsDone;
                 task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling via service ({x.Tokens} tokens, {client.Retries} retries)");
             });
-            var s = await RemoteSampleJob.RunAsync(options, client, url, progress, concurrency, ct);
+            var s = await RemoteSampleJob.RunAsync(options, client, url, progress, concurrency, ct, requireVersion);
             task.Value = task.MaxValue;
             return s;
         });

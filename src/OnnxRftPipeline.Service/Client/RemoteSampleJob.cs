@@ -12,17 +12,22 @@ namespace OnnxRftPipeline.Service.Client;
 /// candidates drawn by a generator service through the resilient client. Each prompt is one request with n = K (one
 /// shared prefill on the server) and a seed derived from (seed, prompt id), so a prompt's candidates do not depend
 /// on how requests were batched; several prompts are in flight at once so the server can batch them.
+/// With <c>requireVersion</c> every request names NAME/VERSION and every answer must come from that version, so a
+/// hot swap on the service mid-job fails the job (before the part is written) instead of mixing two models.
 /// </summary>
 public static class RemoteSampleJob
 {
     public static async Task<SampleSummary> RunAsync(SampleJobOptions o, CompletionsClient client, string serviceUrl,
-        IProgress<SampleProgress>? progress = null, int concurrency = 8, CancellationToken ct = default)
+        IProgress<SampleProgress>? progress = null, int concurrency = 8, CancellationToken ct = default, string? requireVersion = null)
     {
         o.Validate();
         var watch = Stopwatch.StartNew();
         var verifier = VerifierFactory.Create(o.Verifier);
         var served = (await client.ModelsAsync(ct)).Data.FirstOrDefault()
             ?? throw new InvalidDataException($"{serviceUrl}: the service lists no model");
+        if (requireVersion is not null && served.Version != requireVersion)
+            throw new InvalidDataException($"{serviceUrl}: the service serves {served.Id} version {served.Version}, expected version {requireVersion}");
+        var requested = requireVersion is null ? served.Id : $"{served.Id}/{requireVersion}";
         var prompts = await SampleJob.SelectPromptsAsync(o, ct);
         Directory.CreateDirectory(o.OutDir);
         var ours = Directory.GetFiles(o.OutDir, $"part-s{o.ShardIndex:D3}of{o.ShardCount:D3}-*.parquet");
@@ -59,7 +64,7 @@ public static class RemoteSampleJob
                 {
                     var r = await client.CompleteAsync(new CompletionCall
                     {
-                        Model = served.Id, Prompt = e.Prompt, N = o.K, MaxTokens = o.Sampling.MaxNewTokens, Temperature = o.Sampling.Temperature,
+                        Model = requested, Prompt = e.Prompt, N = o.K, MaxTokens = o.Sampling.MaxNewTokens, Temperature = o.Sampling.Temperature,
                         TopP = o.Sampling.TopP, TopK = o.Sampling.TopK, Stop = o.Sampling.StopStrings.Count > 0 ? o.Sampling.StopStrings : null,
                         Seed = (long)(CandidateSeeds.Derive(o.Sampling.Seed, e.Id, 0) >> 1),
                     }, ct);
@@ -73,6 +78,8 @@ public static class RemoteSampleJob
             foreach (var (example, response) in answers)
             {
                 if (response.SystemFingerprint?.Split('/') is [_, var v]) version = v;
+                if (requireVersion is not null && version != requireVersion)
+                    throw new InvalidDataException($"{serviceUrl}: '{example.Id}' was answered by version {version}, expected {requireVersion} (the service swapped models mid-job)");
                 int acceptedHere = 0;
                 foreach (var same in response.Choices.OrderBy(c => c.Index).GroupBy(c => c.Text))
                 {
