@@ -64,6 +64,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
     internal StageRunner Open()
     {
+        if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
         var manifest = OpenManifest();
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
     }

@@ -15,22 +15,30 @@ public sealed class TransientStageException(string message, Exception? inner = n
 /// </summary>
 public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetries = 2, TimeSpan? baseDelay = null)
 {
-    readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<TransientStageException>()
-                .Handle<IOException>(e => e is not (FileNotFoundException or DirectoryNotFoundException)),
-            MaxRetryAttempts = maxRetries,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = baseDelay ?? TimeSpan.FromSeconds(1),
-            OnRetry = a =>
+    readonly ResiliencePipeline _retry = RetryPipeline(maxRetries, baseDelay);
+
+    static ResiliencePipeline RetryPipeline(int maxRetries, TimeSpan? baseDelay)
+    {
+        if (maxRetries < 0) throw new ArgumentOutOfRangeException(nameof(maxRetries), maxRetries, "stage retries must be 0 or more");
+        // Polly's retry strategy needs at least one attempt: no retries is the empty pipeline.
+        if (maxRetries == 0) return ResiliencePipeline.Empty;
+        return new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]retrying[/] after: {a.Outcome.Exception?.Message}");
-                return ValueTask.CompletedTask;
-            },
-        })
-        .Build();
+                ShouldHandle = new PredicateBuilder().Handle<TransientStageException>()
+                    .Handle<IOException>(e => e is not (FileNotFoundException or DirectoryNotFoundException)),
+                MaxRetryAttempts = maxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = baseDelay ?? TimeSpan.FromSeconds(1),
+                OnRetry = a =>
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]retrying[/] after: {a.Outcome.Exception?.Message}");
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
 
     public string RunDir => runDir;
     public RunManifest Manifest => manifest;

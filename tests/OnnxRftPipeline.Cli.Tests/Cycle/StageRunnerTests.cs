@@ -28,6 +28,27 @@ public class StageRunnerTests
     }
 
     [Fact]
+    public async Task With_no_retries_a_transient_failure_fails_the_stage_at_once()
+    {
+        var dir = Directory.CreateTempSubdirectory("rft-stages-").FullName;
+        var r = new StageRunner(dir, new RunManifest { RunId = "t" }, maxRetries: 0);
+        int calls = 0;
+        await Assert.ThrowsAsync<StageFailedException>(() => r.RunAsync("flaky", [], ["out.txt"],
+            (_, _) => { calls++; throw new TransientStageException("busy"); }, CancellationToken.None));
+        Assert.Equal(1, calls);
+        Assert.Equal("failed", RunManifest.TryLoad(dir)!.Stage("flaky").Status);
+    }
+
+    [Fact]
+    public async Task A_negative_stage_retries_is_refused_naming_the_field_before_anything_is_written()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "rft-stages-" + Guid.NewGuid().ToString("N"));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => new CycleRunner(dir, new CycleConfig { StageRetries = -1 }).RunAsync(CancellationToken.None));
+        Assert.Contains("stage_retries", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, "manifest.json")));
+    }
+
+    [Fact]
     public async Task A_permanent_failure_stops_with_a_message_and_keeps_finished_stages()
     {
         var (dir, m, r) = NewRun();
