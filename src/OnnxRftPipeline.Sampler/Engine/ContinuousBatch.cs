@@ -88,9 +88,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]);
         using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]);
         using var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]);
-        var empty = decoder.EmptyPast(units);
-        using var outputs = decoder.Run(idsV, maskV, posV, empty);
-        foreach (var e in empty) e.Dispose();
+        using var outputs = decoder.RunWithoutPast(idsV, maskV, posV);
         var logits = outputs[0].GetTensorDataAsSpan<float>();
         for (int u = 0; u < units; u++)
         {

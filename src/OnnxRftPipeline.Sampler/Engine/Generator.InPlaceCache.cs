@@ -52,14 +52,7 @@ public sealed partial class Generator
             {
                 ct.ThrowIfCancellationRequested();
                 int a = active.Count;
-                for (int i = 0; i < a; i++)
-                {
-                    var row = rows[active[i]];
-                    idBuf[i] = row.Last;
-                    posBuf[i] = row.PromptLength + row.Sampled - 1;
-                    for (int c = 0; c <= t; c++)
-                        maskBuf[i * (t + 1) + c] = c < row.PromptLength || c >= width ? 1 : 0;
-                }
+                FillStepInputs(rows, active, t, width, idBuf, posBuf, maskBuf);
                 using (var idsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, idBuf.AsMemory(0, a), [a, 1]))
                 using (var maskV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, maskBuf.AsMemory(0, a * (t + 1)), [a, t + 1]))
                 using (var posV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, posBuf.AsMemory(0, a), [a, 1]))

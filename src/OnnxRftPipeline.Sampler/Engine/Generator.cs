@@ -87,11 +87,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
         using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
         using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
-        {
-            var empty = decoder.EmptyPast(units);
-            try { outputs = decoder.Run(idsV, maskV, posV, empty); }
-            finally { foreach (var e in empty) e.Dispose(); }
-        }
+            outputs = decoder.RunWithoutPast(idsV, maskV, posV);
         try
         {
             var logits = outputs[0].GetTensorDataAsSpan<float>();
@@ -109,6 +105,23 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         {
             outputs.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One decode step's inputs for the active rows over a cache of length <paramref name="t"/>: each row's last
+    /// token, its position, and a mask of t + 1 columns that is 1 on the row's prompt and on every column from the
+    /// padded prompt width on (generated tokens), 0 on the row's prompt padding.
+    /// </summary>
+    static void FillStepInputs(List<Row> rows, List<int> active, int t, int width, long[] ids, long[] pos, long[] mask)
+    {
+        for (int i = 0; i < active.Count; i++)
+        {
+            var row = rows[active[i]];
+            ids[i] = row.Last;
+            pos[i] = row.PromptLength + row.Sampled - 1;
+            for (int c = 0; c <= t; c++)
+                mask[i * (t + 1) + c] = c < row.PromptLength || c >= width ? 1 : 0;
         }
     }
 
@@ -138,14 +151,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
             {
                 ct.ThrowIfCancellationRequested();
                 int a = active.Count;
-                for (int i = 0; i < a; i++)
-                {
-                    var row = rows[active[i]];
-                    idBuf[i] = row.Last;
-                    posBuf[i] = row.PromptLength + row.Sampled - 1;
-                    for (int c = 0; c <= t; c++)
-                        maskBuf[i * (t + 1) + c] = c < row.PromptLength || c >= width ? 1 : 0;
-                }
+                FillStepInputs(rows, active, t, width, idBuf, posBuf, maskBuf);
                 IDisposableReadOnlyCollection<OrtValue> outputs;
                 using (var idsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, idBuf.AsMemory(0, a), [a, 1]))
                 using (var maskV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, maskBuf.AsMemory(0, a * (t + 1)), [a, t + 1]))
@@ -194,9 +200,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
             using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [a, width]);
             using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [a, width]);
             using var posV = OrtValue.CreateTensorValueFromMemory(pos, [a, width]);
-            var empty = decoder.EmptyPast(a);
-            using var outputs = decoder.Run(idsV, maskV, posV, empty);
-            foreach (var e in empty) e.Dispose();
+            using var outputs = decoder.RunWithoutPast(idsV, maskV, posV);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
             var still = new List<int>(a);
             for (int i = 0; i < a; i++)

@@ -104,13 +104,24 @@ public sealed class OnnxDecoder : IDisposable
         _session.RunWithBinding(_runOptions, b);
     }
 
-    /// <summary>An empty cache (P = 0) for a batch, as the first step of GenAI's protocol is fed.</summary>
-    public OrtValue[] EmptyPast(int batch)
+    /// <summary>
+    /// A forward pass with no cache (past of length P = 0, as the first step of GenAI's protocol is fed): a prefill,
+    /// or a no-cache step. The batch size is read from <paramref name="inputIds"/>; disposal is as for <see cref="Run"/>.
+    /// </summary>
+    public IDisposableReadOnlyCollection<OrtValue> RunWithoutPast(OrtValue inputIds, OrtValue attentionMask, OrtValue? positionIds)
     {
+        long batch = inputIds.GetTensorTypeAndShape().Shape[0];
         var past = new OrtValue[2 * Layers];
-        for (int j = 0; j < past.Length; j++)
-            past[j] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [batch, KvHeads, 0, HeadDim]);
-        return past;
+        try
+        {
+            for (int j = 0; j < past.Length; j++)
+                past[j] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [batch, KvHeads, 0, HeadDim]);
+            return Run(inputIds, attentionMask, positionIds, past);
+        }
+        finally
+        {
+            foreach (var p in past) p?.Dispose();
+        }
     }
 
     public void Dispose()
