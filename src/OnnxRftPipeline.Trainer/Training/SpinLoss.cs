@@ -53,20 +53,11 @@ public static class SpinLoss
     public static double[] SequenceLogProbs(LlamaForCausalLM model, IReadOnlyList<TokenizedExample> data, int batchSize, int padId)
     {
         var result = new double[data.Count];
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        NoGradPasses.Run(model, data, batchSize, padId, (idx, batch, logits) =>
         {
-            using var _ = no_grad();
-            foreach (var idx in Batching.LengthSortedBatches(data, batchSize))
-            {
-                using var scope = NewDisposeScope();
-                using var batch = Batching.Build(data, idx, padId);
-                var seq = SequenceLogProbs(model.forward(batch.Inputs), batch.Targets, batch.LossMask).to(ScalarType.Float64).data<double>().ToArray();
-                for (int r = 0; r < idx.Length; r++) result[idx[r]] = seq[r];
-            }
-        }
-        finally { if (wasTraining) model.train(); }
+            var seq = SequenceLogProbs(logits, batch.Targets, batch.LossMask).to(ScalarType.Float64).data<double>().ToArray();
+            for (int r = 0; r < idx.Length; r++) result[idx[r]] = seq[r];
+        });
         return result;
     }
 }

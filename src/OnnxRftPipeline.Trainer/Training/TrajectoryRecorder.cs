@@ -1,7 +1,6 @@
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Model;
-using static TorchSharp.torch;
 
 namespace OnnxRftPipeline.Trainer.Training;
 
@@ -15,29 +14,19 @@ public static class TrajectoryRecorder
         int padId, int epoch, long globalStep, string runId)
     {
         var rows = new TrajectoryRow[data.Count];
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        NoGradPasses.Run(model, data, batchSize, padId, (idx, batch, logits) =>
         {
-            using var _ = no_grad();
-            foreach (var idx in Batching.LengthSortedBatches(data, batchSize))
+            var (loss, prob, count) = Objectives.PerRowStats(logits, batch.Targets, batch.LossMask);
+            for (int r = 0; r < idx.Length; r++)
             {
-                using var scope = NewDisposeScope();
-                using var batch = Batching.Build(data, idx, padId);
-                var logits = model.forward(batch.Inputs);
-                var (loss, prob, count) = Objectives.PerRowStats(logits, batch.Targets, batch.LossMask);
-                for (int r = 0; r < idx.Length; r++)
+                var ex = data[idx[r]];
+                rows[idx[r]] = new TrajectoryRow
                 {
-                    var ex = data[idx[r]];
-                    rows[idx[r]] = new TrajectoryRow
-                    {
-                        ExampleId = ex.Id, Epoch = epoch, GlobalStep = globalStep,
-                        MeanTokenLoss = loss[r], MeanTokenProb = prob[r], ResponseTokens = count[r], RunId = runId,
-                    };
-                }
+                    ExampleId = ex.Id, Epoch = epoch, GlobalStep = globalStep,
+                    MeanTokenLoss = loss[r], MeanTokenProb = prob[r], ResponseTokens = count[r], RunId = runId,
+                };
             }
-        }
-        finally { if (wasTraining) model.train(); }
+        });
         return rows.ToList();
     }
 
