@@ -30,4 +30,5 @@ sealed class BenchArgs
         : fallback;
 
     public string String(string name, string fallback) => values.TryGetValue(name, out var v) ? v : fallback;
+    public string? StringOrNull(string name) => values.TryGetValue(name, out var v) ? v : null;
 }

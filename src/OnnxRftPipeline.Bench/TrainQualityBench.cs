@@ -15,10 +15,10 @@ static class TrainQualityBench
 {
     public static int Run(string[] args)
     {
-        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads");
+        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep");
         if (a.Help)
         {
-            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 12000] [--eval-size 500] [--epochs 2] [--batch 32] [--lr 2e-3] [--threads <cores>]");
+            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 12000] [--eval-size 500] [--epochs 2] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)]");
             return 0;
         }
         var preset = a.String("preset", "small");
@@ -29,9 +29,10 @@ static class TrainQualityBench
 
         var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli());
         var train = data.Train.Select(e => new TrainExample(e.Id, e.Prompt, e.Response)).ToList();
-        var eval = data.Eval.Select(e => (Example: new TrainExample(e.Id, e.Prompt, e.Response), Answer: e.Answer!)).ToList();
+        var eval = data.Eval.Select(e => (Example: new TrainExample(e.Id, e.Prompt, e.Response), Answer: e.Answer!, Difficulty: DifficultyOf(e.Metadata))).ToList();
         Console.WriteLine($"bench train-quality: preset {preset}, {train.Count} train / {eval.Count} eval addition problems, budget {minutes} min, {threads} threads");
-        var outDir = Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
+        var keep = a.StringOrNull("keep");
+        var outDir = keep is not null ? Path.GetFullPath(keep) : Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
         try
         {
             var lastReport = DateTime.UtcNow;
@@ -49,12 +50,19 @@ static class TrainQualityBench
             var (model, tok) = Checkpoint.Load(result.CheckpointDir);
             using var _ = model;
             int correct = 0, exact = 0;
+            var byDifficulty = new SortedDictionary<string, (int Correct, int Total)>(StringComparer.Ordinal);
+            int wrongStep = 0, wrongFinalOnly = 0;
             foreach (var chunk in eval.Chunk(100))
             {
                 var outputs = ReferenceGenerator.Greedy(model, tok, chunk.Select(e => e.Example.Prompt).ToList(), 96);
                 foreach (var (e, output) in chunk.Zip(outputs))
                 {
-                    if (FinalAnswer.AfterMarker(output)?.Trim() == e.Answer) correct++;
+                    bool ok = FinalAnswer.AfterMarker(output)?.Trim() == e.Answer;
+                    if (ok) correct++;
+                    var (c, t) = byDifficulty.GetValueOrDefault(e.Difficulty);
+                    byDifficulty[e.Difficulty] = (c + (ok ? 1 : 0), t + 1);
+                    if (!ok && StepsOf(output).SequenceEqual(StepsOf(e.Example.Response))) wrongFinalOnly++;
+                    else if (!ok) wrongStep++;
                     if (output == e.Example.Response) exact++;
                 }
             }
@@ -62,12 +70,24 @@ static class TrainQualityBench
             Console.WriteLine($"  epoch mean losses: {string.Join(" ", result.EpochMeanLosses.Select(l => l.ToString("F3")))}");
             Console.WriteLine($"  eval answer exact match:   {correct}/{eval.Count} = {(double)correct / eval.Count:P1}");
             Console.WriteLine($"  eval response exact match: {exact}/{eval.Count} = {(double)exact / eval.Count:P1}");
+            Console.WriteLine($"  answer exact match by difficulty: {string.Join(", ", byDifficulty.Select(kv => $"{kv.Key} {kv.Value.Correct}/{kv.Value.Total}"))}");
+            Console.WriteLine($"  wrong answers: {wrongStep} with a wrong worked step, {wrongFinalOnly} with every step right but the final line wrong");
+            if (keep is not null) Console.WriteLine($"  checkpoint kept: {result.CheckpointDir}");
             return 0;
         }
         finally
         {
-            try { Directory.Delete(outDir, recursive: true); } catch (IOException) { }
+            if (keep is null) try { Directory.Delete(outDir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    // The worked lines before the "####" answer line: tells a wrong column step from a wrong read-back of the sums.
+    static string[] StepsOf(string response) => response.Split('\n').TakeWhile(l => !l.StartsWith("####", StringComparison.Ordinal)).ToArray();
+
+    static string DifficultyOf(string metadataJson)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(metadataJson);
+        return doc.RootElement.TryGetProperty("difficulty", out var d) ? d.GetString() ?? "?" : "?";
     }
 
     sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>

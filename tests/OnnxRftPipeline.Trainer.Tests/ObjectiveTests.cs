@@ -97,8 +97,9 @@ public class ObjectiveTests
     public void Objective_parses_from_command_line_text()
     {
         Assert.Equal(ObjectiveOptions.Ce, ObjectiveOptions.Parse("ce"));
-        Assert.Equal(ObjectiveOptions.TargetSftModelProb, ObjectiveOptions.Parse("target-sft"));
-        Assert.Equal(ObjectiveOptions.TargetSftModelProb, ObjectiveOptions.Parse("target-sft", "auto"));
+        Assert.Equal(ObjectiveOptions.TargetSftFixed(ObjectiveOptions.DefaultTargetWeight), ObjectiveOptions.Parse("target-sft"));
+        Assert.Equal(ObjectiveOptions.TargetSftModelProb, ObjectiveOptions.Parse("target-sft", "model"));
+        Assert.Throws<ArgumentException>(() => ObjectiveOptions.Parse("target-sft", "auto"));
         Assert.Equal(ObjectiveOptions.TargetSftFixed(0.25), ObjectiveOptions.Parse("target-sft", "0.25"));
         Assert.Throws<ArgumentException>(() => ObjectiveOptions.Parse("target-sft", "2"));
         Assert.Throws<ArgumentException>(() => ObjectiveOptions.Parse("ce", "0.5"));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Trainer.Training;
 
 namespace OnnxRftPipeline.Cli.Cycle;
 
@@ -37,7 +38,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
                 $"RFT on S2L-selected prompts (same budget: {cfg.SelectFraction:P0} of prompts, {cfg.S2lClusters} clusters)"),
         };
         if (includeTargetSft)
-            arms.Add((new("target-sft", null, "target-sft", cfg.TargetWeight), $"Target-SFT objective on the demonstrations (w = {cfg.TargetWeight ?? "model probability (DFT)"})"));
+            arms.Add((new("target-sft", null, "target-sft", cfg.TargetWeight), $"Target-SFT objective on the demonstrations (w = {cfg.TargetWeight ?? ObjectiveOptions.DefaultTargetWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)})"));
         if (includeSpin)
             arms.Add((new(SpinArm, null, "spin"), string.Create(CultureInfo.InvariantCulture,
                 $"sft arm's model + {SpinStages} SPIN stage(s): every prompt sampled K = {cfg.SpinK} per stage, chosen {cfg.SpinChosen}, rejected {cfg.SpinRejected}, β = {cfg.SpinBeta}, {cfg.SpinEpochs} epochs each (wall s excludes the sft arm)")));

@@ -21,7 +21,7 @@ public static class TrainVerb
         var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining; spin: default the reference).");
         var objective = Opt.With("--objective", "ce", "ce | target-sft | spin (contrastive: needs --pairs and --reference).");
         objective.AcceptOnlyFromAmong("ce", "target-sft", "spin");
-        var targetWeight = Opt.Optional<string>("--target-weight", "target-sft: weight on the observed token (a number), or 'model' for the model's detached probability (= DFT).");
+        var targetWeight = Opt.Optional<string>("--target-weight", $"target-sft: weight on the observed token (a number in [0, 1]; default {ObjectiveOptions.DefaultTargetWeight}), or 'model' for the model's detached probability (= DFT, for a pretrained --init).");
         var resume = Opt.Flag("--resume", "Continue from the run folder's last saved state.");
         var trajectories = Opt.With("--record-trajectories", true, "Record every example's loss after every epoch.");
         var trajEvery = Opt.With("--trajectory-every-steps", 0, "Also record trajectories every N steps (0 = epoch ends only).");

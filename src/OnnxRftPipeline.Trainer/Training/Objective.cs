@@ -9,16 +9,20 @@ public enum ObjectiveKind { Ce, TargetSft }
 /// token y, the rest spread over the vocabulary like the model's own detached prediction.
 /// TargetWeight null means w = sg(p_y), which makes the loss DFT's −sg(p_y)·log p_y.
 /// CE is the special case w = 1 (Q one-hot).
+/// Without a weight, target-sft uses w = <see cref="DefaultTargetWeight"/>, not DFT: DFT's loss also vanishes as
+/// p_y → 0, so from a random init (this product's default base) it learns nothing — on the bundled addition task
+/// 6 epochs of DFT gave 0.0 % held-out accuracy, w = 0.9 gave 40.0 % (CE: 40.5 %). DFT is for a pretrained base.
 /// </summary>
 public sealed record ObjectiveOptions(ObjectiveKind Kind = ObjectiveKind.Ce, double? TargetWeight = null)
 {
     public static readonly ObjectiveOptions Ce = new();
     public static ObjectiveOptions TargetSftFixed(double w) => new(ObjectiveKind.TargetSft, w);
     public static readonly ObjectiveOptions TargetSftModelProb = new(ObjectiveKind.TargetSft, null);
+    public const double DefaultTargetWeight = 0.9;
 
     /// <summary>
-    /// From command-line text: objective "ce" or "target-sft"; target weight a number in [0,1], or
-    /// null/"auto" for w = sg(p_y) (DFT). A weight with "ce" is an error rather than silently ignored.
+    /// From command-line text: objective "ce" or "target-sft"; target weight a number in [0,1], "model" for
+    /// w = sg(p_y) (DFT), or null for <see cref="DefaultTargetWeight"/>. A weight with "ce" is an error rather than silently ignored.
     /// </summary>
     public static ObjectiveOptions Parse(string objective, string? targetWeight = null)
     {
@@ -28,9 +32,10 @@ public sealed record ObjectiveOptions(ObjectiveKind Kind = ObjectiveKind.Ce, dou
                 if (targetWeight is not null) throw new ArgumentException("--target-weight applies only to --objective target-sft");
                 return Ce;
             case "target-sft":
-                if (targetWeight is null || targetWeight.Equals("auto", StringComparison.OrdinalIgnoreCase)) return TargetSftModelProb;
+                if (targetWeight is null) return TargetSftFixed(DefaultTargetWeight);
+                if (targetWeight.Trim().Equals("model", StringComparison.OrdinalIgnoreCase)) return TargetSftModelProb;
                 if (!double.TryParse(targetWeight, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w))
-                    throw new ArgumentException($"--target-weight '{targetWeight}' is not a number or 'auto'");
+                    throw new ArgumentException($"--target-weight '{targetWeight}' is not a number in [0, 1] or 'model'");
                 var o = TargetSftFixed(w);
                 o.Validate();
                 return o;
