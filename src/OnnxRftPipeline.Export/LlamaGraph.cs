@@ -220,7 +220,7 @@ public static class LlamaGraph
         var queryCol = g.Op("Unsqueeze", [g.Op("Range", [pastLen, total, one]), g.ConstInt64("axes1", 1)]);   // [S,1]
         var future = g.Op("Greater", [keyCol, queryCol]);                                                     // [S,L]
         var padded = g.Op("Unsqueeze", [g.Op("Equal", [mask, zero]), g.ConstInt64("axes12", 1, 2)]);          // [B,1,1,L]
-        var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,T]
+        var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,L]
         return g.Op("Where", [blocked, g.ConstFloatScalar("masked_bias", MaskedBias), g.ConstFloatScalar("zero_f", 0f)], "attention_bias");
     }
 
