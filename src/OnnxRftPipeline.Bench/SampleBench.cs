@@ -61,15 +61,18 @@ static class SampleBench
     public static int Run(string[] args)
     {
         var a = new BenchArgs(args, "preset", "ops", "batches", "nocache-batches", "torch-nocache-batches", "new-tokens", "prompt-len", "k",
-            "shared-prompt-len", "repeats", "threads", "torch-threads");
+            "shared-prompt-len", "repeats", "threads", "torch-threads", "ort-spin");
         if (a.Help)
         {
             Console.WriteLine("""
-                bench sample [--preset small] [--ops standard,contrib] [--batches 1,8,64] [--nocache-batches 1,8,64]
+                bench sample [--preset small] [--ops standard,contrib,standard-inplace] [--batches 1,8,64] [--nocache-batches 1,8,64]
                              [--torch-nocache-batches 1] [--new-tokens 128] [--prompt-len 16] [--k 8] [--shared-prompt-len 256]
-                             [--repeats 3] [--threads <cores>] [--torch-threads <threads>]
+                             [--repeats 3] [--threads <cores>] [--torch-threads <threads>] [--ort-spin off]
                   --ops              exported graphs to measure: standard (default export: plain ONNX ops, cache concatenated
-                                     by the graph) and/or contrib (--ops contrib export: GroupQueryAttention, in-place cache)
+                                     by the graph), contrib (--ops contrib export: GroupQueryAttention, in-place cache) and/or
+                                     standard-inplace (--ops standardinplace export: plain ops at opset 24, TensorScatter in-place cache)
+                  --ort-spin         on: ORT's intra-op threads busy-wait between kernels (ORT's default); off: they block
+                                     (the engine's default; faster when cores are shared)
                   --nocache-batches  batch sizes the ORT engine also runs without KV cache (work grows with the square
                                      of the length: batch 64 at 128 tokens is the longest part of the run)
                   --torch-nocache-batches  the same for TorchSharp's full-forward generation (slower still; informational)
@@ -81,12 +84,17 @@ static class SampleBench
             return 0;
         }
         var preset = a.String("preset", "small");
-        var opsNames = a.String("ops", "standard,contrib").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var opsNames = a.String("ops", "standard,contrib,standard-inplace").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var ops = opsNames.Select(o => o switch
         {
-            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib,
-            _ => throw new ArgumentException($"--ops takes standard and/or contrib, got '{o}'"),
+            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib, "standard-inplace" => GraphOps.StandardInPlace,
+            _ => throw new ArgumentException($"--ops takes standard, contrib and/or standard-inplace, got '{o}'"),
         }).ToArray();
+        bool spin = a.String("ort-spin", "off") switch
+        {
+            "on" => true, "off" => false,
+            var x => throw new ArgumentException($"--ort-spin takes on or off, got '{x}'"),
+        };
         var batches = IntList(a.String("batches", "1,8,64"), "batches");
         var noCacheBatches = IntList(a.String("nocache-batches", "1,8,64"), "nocache-batches");
         var torchNoCacheBatches = IntList(a.String("torch-nocache-batches", "1"), "torch-nocache-batches");
@@ -109,8 +117,9 @@ static class SampleBench
             var ckpt = RandomCheckpoint.Write(Path.Combine(root, "ckpt"), config, seed: 1);
             foreach (var o in ops)
             {
-                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", o.ToString().ToLowerInvariant()), new ExportOptions { Ops = o }).OutDir;
-                variants.Add(new Variant(o.ToString().ToLowerInvariant(), OnnxDecoder.Open(ModelFolder.Load(dir), threads)));
+                var name = OnnxExporter.GraphOpsName(o);
+                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", name), new ExportOptions { Ops = o }).OutDir;
+                variants.Add(new Variant(name, OnnxDecoder.Open(ModelFolder.Load(dir), threads, spin)));
             }
             TorchSharp.torch.set_num_threads(torchThreads);
             var (torchModel, _) = Checkpoint.Load(ckpt);
@@ -126,7 +135,7 @@ static class SampleBench
             Console.WriteLine($"  greedy decode of {newTokens} new tokens per row after a {promptLen}-token prompt; decode tokens/s excludes the first forward (prefill);");
             Console.WriteLine($"  KV-cache runs: median of {repeats}; no-cache runs: one each");
 
-            Console.WriteLine($"  ORT intra-op threads {threads}, TorchSharp threads {torchThreads}, cpu {CpuModel()}");
+            Console.WriteLine($"  ORT intra-op threads {threads} (spin-wait {(spin ? "on" : "off")}), TorchSharp threads {torchThreads}, cpu {CpuModel()}");
             // The matmul peak is measured at the start and again at the end and the best is kept: on a shared machine a
             // single early measurement can catch a busy moment and flatter every share computed from it.
             var peaks = new List<(double Flops, string What)>();
@@ -202,11 +211,11 @@ static class SampleBench
             Console.WriteLine($"  peak: {peak / 1e9:F1} GFLOP/s ({best.What}); the decode-shape MatMul above is {decodeShape / peak:P0} of it");
 
             Console.WriteLine();
-            Console.WriteLine($"{"batch",5} {"graph",-8} {"ORT cache",10} {"no-cache",9} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
+            Console.WriteLine($"{"batch",5} {"graph",-16} {"ORT cache",10} {"no-cache",9} {"cache/no",9} {"Torch cache",12} {"Torch no-c.",12} {"ORT/Torch",10} {"FLOP/s",8} {"of peak",8}");
             foreach (var r in results)
             {
                 double flops = DecodeFlops(config, matmulParams, r.Batch, promptLen, newTokens) / r.Ort.DecodeSeconds;
-                Console.WriteLine($"{r.Batch,5} {r.Ops,-8} {r.Ort.TokensPerSecond,10:F0} {Opt(r.OrtNoCache?.TokensPerSecond, "F0"),9} " +
+                Console.WriteLine($"{r.Batch,5} {r.Ops,-16} {r.Ort.TokensPerSecond,10:F0} {Opt(r.OrtNoCache?.TokensPerSecond, "F0"),9} " +
                                   $"{Opt(r.Ort.TokensPerSecond / r.OrtNoCache?.TokensPerSecond, "F1", "x"),9} {r.Torch.TokensPerSecond,12:F0} " +
                                   $"{Opt(r.TorchNoCache?.TokensPerSecond, "F0"),12} {r.Ort.TokensPerSecond / r.Torch.TokensPerSecond,9:F2}x " +
                                   $"{flops / 1e9,7:F1}G {flops / peak,8:P1}");

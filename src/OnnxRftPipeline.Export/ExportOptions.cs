@@ -10,6 +10,12 @@ public enum GraphOps
     /// GroupQueryAttention, whose cache can be updated in place (genai_config search.past_present_share_buffer).
     /// </summary>
     Contrib,
+    /// <summary>
+    /// Default-domain ONNX ops at opset 24: the standard graph, except that a preallocated max-length past buffer is updated in
+    /// place (TensorScatter) instead of concatenated into a new one, so past and present can share one buffer
+    /// (search.past_present_share_buffer) as with <see cref="Contrib"/>. A growing past still works (Concat).
+    /// </summary>
+    StandardInPlace,
 }
 
 public sealed record ExportOptions

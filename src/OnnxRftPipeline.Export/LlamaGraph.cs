@@ -17,6 +17,10 @@ public static class LlamaGraph
     public const int Opset = 17;
     /// <summary>ONNX IR version matching opset 17.</summary>
     public const int IrVersion = 8;
+    /// <summary>The in-place flavour needs TensorScatter (opset 24); IR version 11 is the one ONNX Runtime reads with it.</summary>
+    public const int InPlaceOpset = 24, InPlaceIrVersion = 11;
+
+    public static int OpsetFor(GraphOps ops) => ops == GraphOps.StandardInPlace ? InPlaceOpset : Opset;
     /// <summary>Additive bias for blocked keys. Finite (not -inf) so a query with every key blocked
     /// (a row that is all padding) gets a uniform softmax instead of NaN; exp(-1e9 - max) is 0 in fp32.</summary>
     public const float MaskedBias = -1e9f;
@@ -49,16 +53,37 @@ public static class LlamaGraph
             var t = ckpt.Tensors[name];
             return g.Initializer(name + ".T", [t.Shape[1], t.Shape[0]], Transpose(t.Data, (int)t.Shape[0], (int)t.Shape[1]));
         }
+        // Projections of the same input stored side by side ([in, out1 + out2 + …]): one MatMul (and one bigger, more
+        // efficient GEMM) instead of several, then a Split. Fewer kernels per layer matters most at batch 1, where each
+        // kernel's fixed cost outweighs its arithmetic.
+        string FusedLinear(string hint, params string[] names)
+        {
+            var parts = names.Select(n => ckpt.Tensors[n]).ToArray();
+            int inDim = (int)parts[0].Shape[1], outDim = parts.Sum(t => (int)t.Shape[0]);
+            var fused = new float[inDim * outDim];
+            int col = 0;
+            foreach (var t in parts)
+            {
+                int o = (int)t.Shape[0];
+                for (int r = 0; r < o; r++)
+                    for (int i = 0; i < inDim; i++)
+                        fused[i * outDim + col + r] = t.Data[r * inDim + i];
+                col += o;
+            }
+            return g.Initializer(hint, [inDim, outDim], fused);
+        }
+        string[] SplitLast(string input, string hint, params long[] sizes)
+            => g.OpMulti("Split", [input, g.ConstInt64("split_" + hint, sizes)], sizes.Select(_ => g.Fresh(hint)).ToArray(), attrs: Attr("axis", -1L));
         string Vector(string name) => g.Initializer(name, ckpt.Tensors[name].Shape, ckpt.Tensors[name].Data);
 
         var embed = g.Initializer(LlamaConfig.Names.Embed, [V, H], ckpt[LlamaConfig.Names.Embed]);
         var x = g.Op("Gather", [embed, "input_ids"], attrs: Attr("axis", 0L));
 
-        var bias = ops == GraphOps.Standard ? AttentionBias(g) : null;
+        var cache = ops == GraphOps.StandardInPlace ? new InPlaceCacheUpdate(g, "past_key_values.0.key") : null;
+        var bias = ops == GraphOps.Contrib ? null : AttentionBias(g, cache?.KeyLength);
         var gqa = ops == GraphOps.Contrib ? GqaInputs(g) : null;
         var rotary = Rotary(g, c, ops);
         var scale = g.ConstFloatScalar("attn_scale", (float)(1.0 / Math.Sqrt(D)));
-        var shapeHeads = g.ConstInt64("shape_heads", 0, 0, nH, D);
         var shapeKvHeads = g.ConstInt64("shape_kv_heads", 0, 0, kvH, D);
         var shapeMerge = g.ConstInt64("shape_merge", 0, 0, nH * D);
         var shapeGrouped = g.ConstInt64("shape_grouped", 0, kvH, -1, D);
@@ -87,26 +112,52 @@ public static class LlamaGraph
             string Heads(string projected, string shape)
                 => g.Op("Transpose", [g.Op("Reshape", [projected, shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
             string ctx;
+            // Q, K and V in one projection [B, S, (nH + 2·kvH)·D].
+            var qkv = g.Op("MatMul", [h, FusedLinear($"model.layers.{l}.self_attn.qkv_proj.weight.T",
+                LlamaConfig.Names.Q(l), LlamaConfig.Names.K(l), LlamaConfig.Names.V(l))]);
             if (ops == GraphOps.Contrib)
             {
-                // One fused kernel for attention and the cache append; it keeps each row's keys contiguous (pads
-                // skipped), so past and present may share one preallocated buffer (genai search.past_present_share_buffer).
+                // One fused kernel for rotary, attention and the cache append, fed the packed projection. It keeps each row's
+                // keys contiguous (pads skipped), so past and present may share one preallocated buffer (genai
+                // search.past_present_share_buffer), and it derives each token's rotary position from seqlens_k: the index
+                // among the row's real tokens, which is our position rule (GenAI's model builder does the same).
+                // Its rotary needs head_size % 16 == 0; other head sizes split the projection and rotate Q and K with
+                // RotaryEmbedding at the clamped position_ids (the same angles).
+                bool packed = rotary.Positions is null;
+                string[] qkvInputs = [qkv, "", ""];
+                if (!packed)
+                {
+                    var p = SplitLast(qkv, "q_k_v", nH * D, kvH * D, kvH * D);
+                    qkvInputs = [ContribRope(g, p[0], nH, rotary), ContribRope(g, p[1], kvH, rotary), p[2]];
+                }
+                string[] rotaryInputs = packed ? [rotary.Cos, rotary.Sin] : [];
+                AttributeProto[] rotaryAttrs = packed ? [Attr("do_rotary", 1L), Attr("rotary_interleaved", 0L)] : [];
                 var outs = g.OpMulti("GroupQueryAttention",
-                    [Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops),
-                     Project(h, LlamaConfig.Names.V(l)), $"past_key_values.{l}.key", $"past_key_values.{l}.value", gqa!.SeqlensK, gqa.TotalLength],
+                    [.. qkvInputs, $"past_key_values.{l}.key", $"past_key_values.{l}.value", gqa!.SeqlensK, gqa.TotalLength, .. rotaryInputs],
                     [g.Fresh("gqa"), $"present.{l}.key", $"present.{l}.value"], MicrosoftDomain,
-                    Attr("num_heads", (long)nH), Attr("kv_num_heads", (long)kvH));
+                    [Attr("num_heads", (long)nH), Attr("kv_num_heads", (long)kvH), .. rotaryAttrs]);
                 // A padded prefill query's output is unspecified (the kernel's softmax runs past the row's keys): zero it
                 // so every logit stays finite, as in the standard graph.
                 ctx = g.Op("Where", [gqa.RealQuery, outs[0], gqa.Zero]);
             }
             else
             {
-                var q = Heads(Rope(g, Project(h, LlamaConfig.Names.Q(l)), nH, rotary, D, ops), shapeHeads);
-                var k = Heads(Rope(g, Project(h, LlamaConfig.Names.K(l)), kvH, rotary, D, ops), shapeKvHeads);
-                var v = Heads(Project(h, LlamaConfig.Names.V(l)), shapeKvHeads);
-                var presentK = g.Op("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", attrs: Attr("axis", 2L));
-                var presentV = g.Op("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", attrs: Attr("axis", 2L));
+                // Queries and keys rotate by the same angles per head, so one rotary pass covers both; its [B,S,heads,D] view
+                // is split into query and key heads, which are then moved ahead of the sequence axis.
+                var qkvParts = SplitLast(qkv, "qk_v", (nH + kvH) * D, kvH * D);
+                var qk = g.OpMulti("Split", [Rope(g, qkvParts[0], nH + kvH, rotary, D), g.ConstInt64("split_q_k", nH, kvH)],
+                    [g.Fresh("q_heads"), g.Fresh("k_heads")], attrs: Attr("axis", 2L));
+                string HeadsFirst(string bshd) => g.Op("Transpose", [bshd], attrs: AttrInts("perm", 0, 2, 1, 3));
+                var q = HeadsFirst(qk[0]);
+                var k = HeadsFirst(qk[1]);
+                var v = Heads(qkvParts[1], shapeKvHeads);
+                string presentK = $"present.{l}.key", presentV = $"present.{l}.value";
+                if (cache is not null) cache.Append(g, l, k, v, kvH, D);
+                else
+                {
+                    g.Op("Concat", [$"past_key_values.{l}.key", k], presentK, attrs: Attr("axis", 2L));
+                    g.Op("Concat", [$"past_key_values.{l}.value", v], presentV, attrs: Attr("axis", 2L));
+                }
 
                 // GQA without copying K/V: query heads kv*group+j are regrouped as [B, kvH, group*S, D]
                 // so each K/V head multiplies its own group of queries (HF's repeat_kv order).
@@ -122,8 +173,10 @@ public static class LlamaGraph
             }
             var (afterAttn, h2) = AddNorm(x, Project(ctx, LlamaConfig.Names.O(l)), LlamaConfig.Names.PostAttnNorm(l));
 
-            var gate = Project(h2, LlamaConfig.Names.Gate(l));
-            var up = Project(h2, LlamaConfig.Names.Up(l));
+            int I = c.IntermediateSize;
+            var gateUp = SplitLast(g.Op("MatMul", [h2, FusedLinear($"model.layers.{l}.mlp.gate_up_proj.weight.T",
+                LlamaConfig.Names.Gate(l), LlamaConfig.Names.Up(l))]), "gate_up", I, I);
+            var (gate, up) = (gateUp[0], gateUp[1]);
             var act = g.Op("Mul", [g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]), up]);
             var nextNorm = l + 1 < c.NumHiddenLayers ? LlamaConfig.Names.InputNorm(l + 1) : LlamaConfig.Names.FinalNorm;
             (x, h) = AddNorm(afterAttn, Project(act, LlamaConfig.Names.Down(l)), nextNorm);
@@ -137,18 +190,22 @@ public static class LlamaGraph
 
         var model = new ModelProto
         {
-            IrVersion = IrVersion,
+            IrVersion = ops == GraphOps.StandardInPlace ? InPlaceIrVersion : IrVersion,
             ProducerName = "OnnxRftPipeline.Export",
             ProducerVersion = typeof(LlamaGraph).Assembly.GetName().Version?.ToString() ?? "0",
             Graph = g.Build(),
         };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetFor(ops) });
         if (g.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         return model;
     }
 
-    /// <summary>[B,1,S,T] additive bias: 0 where the query may attend the key, <see cref="MaskedBias"/> elsewhere.</summary>
-    static string AttentionBias(OnnxGraphBuilder g)
+    /// <summary>
+    /// [B,1,S,L] additive bias: 0 where the query may attend the key, <see cref="MaskedBias"/> elsewhere. L is the mask width T,
+    /// or <paramref name="keyLength"/> when the cache may be a longer preallocated buffer: its columns from T on are later than
+    /// every query, so the causal rule blocks them and the mask is only padded to L.
+    /// </summary>
+    static string AttentionBias(OnnxGraphBuilder g, string? keyLength = null)
     {
         var seqLen = g.Op("Shape", ["input_ids"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
         var totalLen = g.Op("Shape", ["attention_mask"], attrs: [Attr("start", 1L), Attr("end", 2L)]);
@@ -156,11 +213,14 @@ public static class LlamaGraph
         var total = g.Op("Squeeze", [totalLen]);
         var zero = g.ConstInt64Scalar("zero_i64", 0);
         var one = g.ConstInt64Scalar("one_i64", 1);
-        var keyCol = g.Op("Unsqueeze", [g.Op("Range", [zero, total, one]), g.ConstInt64("axes0", 0)]);        // [1,T]
+        var keys = keyLength is null ? total : g.Op("Squeeze", [keyLength]);
+        var mask = keyLength is null ? "attention_mask"
+            : g.Op("Pad", ["attention_mask", g.Op("Concat", [g.ConstInt64("pad_none", 0, 0, 0), g.Op("Sub", [keyLength, totalLen])], attrs: Attr("axis", 0L))]);
+        var keyCol = g.Op("Unsqueeze", [g.Op("Range", [zero, keys, one]), g.ConstInt64("axes0", 0)]);         // [1,L]
         var queryCol = g.Op("Unsqueeze", [g.Op("Range", [pastLen, total, one]), g.ConstInt64("axes1", 1)]);   // [S,1]
-        var future = g.Op("Greater", [keyCol, queryCol]);                                                     // [S,T]
-        var padded = g.Op("Unsqueeze", [g.Op("Equal", ["attention_mask", zero]), g.ConstInt64("axes12", 1, 2)]); // [B,1,1,T]
-        var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,T]
+        var future = g.Op("Greater", [keyCol, queryCol]);                                                     // [S,L]
+        var padded = g.Op("Unsqueeze", [g.Op("Equal", [mask, zero]), g.ConstInt64("axes12", 1, 2)]);          // [B,1,1,L]
+        var blocked = g.Op("Or", [future, padded]);                                                           // [B,1,S,L]
         return g.Op("Where", [blocked, g.ConstFloatScalar("masked_bias", MaskedBias), g.ConstFloatScalar("zero_f", 0f)], "attention_bias");
     }
 
@@ -186,34 +246,46 @@ public static class LlamaGraph
         return new GqaSideInputs(seqlens, total, real, g.ConstFloatScalar("zero_ctx", 0f));
     }
 
-    /// <summary>What rotary embedding needs: clamped positions and, per mode, gathered cos/sin or the tables.</summary>
-    sealed record RotaryInputs(string Positions, string Cos, string Sin);
+    /// <summary>What rotary embedding needs, per mode: gathered cos/sin or the half tables, and the clamped positions where a
+    /// node indexes the tables with them (null when GroupQueryAttention rotates itself).</summary>
+    sealed record RotaryInputs(string Cos, string Sin, string? Positions);
+
+    /// <summary>GroupQueryAttention's own rotary accepts head sizes that are a multiple of this.</summary>
+    const int GqaRotaryHeadMultiple = 16;
 
     /// <summary>
-    /// Positions are clamped to the table so a pad's arbitrary position cannot index out of range.
-    /// Standard: cos/sin [B,S,1,D] gathered once and shared by every layer (broadcast over heads of
-    /// [B,S,N,D] activations). Contrib: the half tables [maxPos, D/2] RotaryEmbedding indexes itself.
+    /// Standard: positions are clamped to the table so a pad's arbitrary position cannot index out of range, and cos/sin
+    /// [B,S,1,D] are gathered once and shared by every layer (broadcast over heads of [B,S,N,D] activations).
+    /// Contrib: the half tables [maxPos, D/2], indexed by GroupQueryAttention itself (positions from seqlens_k, within the
+    /// context) or, for head sizes its rotary refuses, by RotaryEmbedding at the clamped positions.
     /// Angles follow HF's float32 computation: inv_freq_i = 1/theta^(2i/D), angle = pos·inv_freq_i in float32.
     /// </summary>
     static RotaryInputs Rotary(OnnxGraphBuilder g, LlamaConfig c, GraphOps ops)
     {
         var (cosTable, sinTable) = RotaryTables(c);
         int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim;
-        var pos = g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)], "position_ids_clamped");
+        string Clamped() => g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)], "position_ids_clamped");
         if (ops == GraphOps.Contrib)
         {
             float[] Half(float[] t) => Enumerable.Range(0, maxPos).SelectMany(p => t.AsSpan(p * D, D / 2).ToArray()).ToArray();
-            return new RotaryInputs(pos,
+            return new RotaryInputs(
                 g.Initializer("rotary_cos_half", [maxPos, D / 2], Half(cosTable)),
-                g.Initializer("rotary_sin_half", [maxPos, D / 2], Half(sinTable)));
+                g.Initializer("rotary_sin_half", [maxPos, D / 2], Half(sinTable)),
+                D % GqaRotaryHeadMultiple == 0 ? null : Clamped());
         }
+        var pos = Clamped();
         var cosT = g.Initializer("rotary_cos", [maxPos, D], cosTable);
         var sinT = g.Initializer("rotary_sin", [maxPos, D], sinTable);
         var axis2 = g.ConstInt64("axes_head", 2);
         var cos = g.Op("Unsqueeze", [g.Op("Gather", [cosT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_cos_bs1d");
         var sin = g.Op("Unsqueeze", [g.Op("Gather", [sinT, pos], attrs: Attr("axis", 0L)), axis2], "rotary_sin_bs1d");
-        return new RotaryInputs(pos, cos, sin);
+        return new RotaryInputs(cos, sin, pos);
     }
+
+    /// <summary>com.microsoft RotaryEmbedding (non-interleaved) on a projection [B,S,heads·D] at the clamped positions.</summary>
+    static string ContribRope(OnnxGraphBuilder g, string projected, int heads, RotaryInputs r)
+        => g.Op("RotaryEmbedding", [projected, r.Positions!, r.Cos, r.Sin], domain: MicrosoftDomain,
+            attrs: [Attr("interleaved", 0L), Attr("num_heads", (long)heads)]);
 
     public static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c)
     {
@@ -233,21 +305,17 @@ public static class LlamaGraph
     }
 
     /// <summary>
-    /// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] per head, on projections [B,S,heads·D].
-    /// Standard ops work on the [B,S,heads,D] view; contrib uses com.microsoft RotaryEmbedding (non-interleaved).
+    /// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] per head, on projections [B,S,heads·D]; returns the rotated
+    /// [B,S,heads,D] view (the caller splits heads from it).
     /// </summary>
-    static string Rope(OnnxGraphBuilder g, string projected, int heads, RotaryInputs r, int D, GraphOps ops)
+    static string Rope(OnnxGraphBuilder g, string projected, int heads, RotaryInputs r, int D)
     {
-        if (ops == GraphOps.Contrib)
-            return g.Op("RotaryEmbedding", [projected, r.Positions, r.Cos, r.Sin], domain: MicrosoftDomain,
-                attrs: [Attr("interleaved", 0L), Attr("num_heads", (long)heads)]);
         var x = g.Op("Reshape", [projected, g.ConstInt64("shape_rope", 0, 0, heads, D)]);
         var axis = g.ConstInt64("rope_axis", 3);
         var x1 = g.Op("Slice", [x, g.ConstInt64("rope_lo", 0), g.ConstInt64("rope_mid", D / 2), axis]);
         var x2 = g.Op("Slice", [x, g.ConstInt64("rope_mid", D / 2), g.ConstInt64("rope_hi", D), axis]);
         var rotated = g.Op("Concat", [g.Op("Neg", [x2]), x1], attrs: Attr("axis", -1L));
-        var y = g.Op("Add", [g.Op("Mul", [x, r.Cos]), g.Op("Mul", [rotated, r.Sin])]);
-        return g.Op("Reshape", [y, g.ConstInt64("shape_rope_merge", 0, 0, heads * D)]);
+        return g.Op("Add", [g.Op("Mul", [x, r.Cos]), g.Op("Mul", [rotated, r.Sin])]);
     }
 
     /// <summary>
@@ -258,7 +326,11 @@ public static class LlamaGraph
     {
         if (ops == GraphOps.Contrib)
             return g.Op("SimplifiedLayerNormalization", [x, weight], attrs: [Attr("axis", -1L), Attr("epsilon", eps), Attr("stash_type", 1L)]);
-        var meanSq = g.Op("ReduceMean", [g.Op("Pow", [x, g.ConstFloatScalar("two", 2f)])], attrs: [AttrInts("axes", -1), Attr("keepdims", 1L)]);
+        var sq = g.Op("Pow", [x, g.ConstFloatScalar("two", 2f)]);
+        // Opset 18 moved ReduceMean's axes from an attribute to an input.
+        var meanSq = OpsetFor(ops) >= 18
+            ? g.Op("ReduceMean", [sq, g.ConstInt64("axes_last", -1)], attrs: Attr("keepdims", 1L))
+            : g.Op("ReduceMean", [sq], attrs: [AttrInts("axes", -1), Attr("keepdims", 1L)]);
         var denom = g.Op("Sqrt", [g.Op("Add", [meanSq, g.ConstFloatScalar("rms_eps", eps)])]);
         return g.Op("Mul", [g.Op("Div", [x, denom]), weight]);
     }

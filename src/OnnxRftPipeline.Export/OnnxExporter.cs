@@ -57,8 +57,8 @@ public static class OnnxExporter
                 SourceSha256 = Sha256(Path.Combine(ckpt.Dir, LlamaCheckpoint.WeightsFile)),
                 ExportedAtUtc = options.UtcNow(),
                 Exporter = $"OnnxRftPipeline.Export {typeof(OnnxExporter).Assembly.GetName().Version}",
-                OnnxOpset = LlamaGraph.Opset,
-                GraphOps = options.Ops == GraphOps.Contrib ? "contrib" : "standard",
+                OnnxOpset = LlamaGraph.OpsetFor(options.Ops),
+                GraphOps = GraphOpsName(options.Ops),
                 ModelFiles = modelFiles.ToArray(),
                 MaxPositionEmbeddings = c.MaxPositionEmbeddings,
             };
@@ -98,9 +98,18 @@ public static class OnnxExporter
                 NumHiddenLayers = c.NumHiddenLayers,
             },
         },
-        // GroupQueryAttention (contrib) writes new keys in place after each row's real tokens, so GenAI (and our engine)
+        // GroupQueryAttention (contrib) and TensorScatter (standard-inplace) write new keys in place, so GenAI (and our engine)
         // may bind one max-length buffer as both past and present; the standard graph's Concat cannot.
-        Search = new GenAiSearch { MaxLength = contextLength, PastPresentShareBuffer = ops == GraphOps.Contrib },
+        Search = new GenAiSearch { MaxLength = contextLength, PastPresentShareBuffer = ops != GraphOps.Standard },
+    };
+
+    /// <summary>rft_model.json's graph_ops value.</summary>
+    public static string GraphOpsName(GraphOps ops) => ops switch
+    {
+        GraphOps.Standard => "standard",
+        GraphOps.Contrib => "contrib",
+        GraphOps.StandardInPlace => "standard-inplace",
+        _ => throw new ArgumentOutOfRangeException(nameof(ops), ops, null),
     };
 
     /// <summary>Renames the finished temp folder into place; with force the old version is moved aside first

@@ -20,18 +20,37 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
         Naive,
     }
 
+    /// <summary>How the test carries the cache between steps (see <see cref="OrtDecoderRun"/>).</summary>
+    public enum CacheProtocol
+    {
+        /// <summary>Each step's present is the next past; the first past has length 0.</summary>
+        Growing,
+        /// <summary>One buffer per layer key/value bound as past and present on every step (genai past_present_share_buffer).</summary>
+        Shared,
+    }
+
     [Theory]
     [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Standard, false)]   // tied, GQA (2 query heads per KV head)
     [InlineData(Reference.TorchSharp, false, 4, 4, GraphOps.Standard, true)]   // untied, plain multi-head, external data file
     [InlineData(Reference.TorchSharp, false, 1, 4, GraphOps.Standard, false)]  // untied, multi-query
-    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Contrib, false)]    // contrib ops variant
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Contrib, false)]    // contrib ops variant (head size 8: RotaryEmbedding)
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Contrib, false, 64)]   // head size 16: GroupQueryAttention rotates
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Contrib, false, 64, CacheProtocol.Shared)]
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.Contrib, false, 32, CacheProtocol.Shared)]
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.StandardInPlace, false)]
+    [InlineData(Reference.TorchSharp, false, 1, 4, GraphOps.StandardInPlace, false, 32, CacheProtocol.Shared)]
+    [InlineData(Reference.TorchSharp, true, 2, 4, GraphOps.StandardInPlace, false, 32, CacheProtocol.Shared)]
     [InlineData(Reference.Naive, true, 2, 4, GraphOps.Standard, false)]
     [InlineData(Reference.Naive, false, 4, 4, GraphOps.Standard, true)]
     [InlineData(Reference.Naive, false, 1, 4, GraphOps.Standard, false)]
     [InlineData(Reference.Naive, true, 2, 4, GraphOps.Contrib, false)]
-    public void Ort_logits_match_reference_for_padded_prefill_and_three_cached_steps(Reference kind, bool tied, int kvHeads, int heads, GraphOps ops, bool external)
+    [InlineData(Reference.Naive, true, 2, 4, GraphOps.Contrib, false, 64, CacheProtocol.Shared)]
+    [InlineData(Reference.Naive, true, 2, 4, GraphOps.StandardInPlace, false)]
+    [InlineData(Reference.Naive, false, 4, 4, GraphOps.StandardInPlace, true, 32, CacheProtocol.Shared)]
+    public void Ort_logits_match_reference_for_padded_prefill_and_three_cached_steps(Reference kind, bool tied, int kvHeads, int heads, GraphOps ops,
+        bool external, int hidden = 32, CacheProtocol protocol = CacheProtocol.Growing)
     {
-        var config = TinyCheckpoint.Config(tied, kvHeads, heads);
+        var config = TinyCheckpoint.Config(tied, kvHeads, heads, hidden);
         var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), config, seed: 7 + kvHeads);
         var result = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"),
             new ExportOptions { Ops = ops, ExternalDataThresholdBytes = external ? 0 : long.MaxValue });
@@ -57,7 +76,9 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
                 pos[b * S + s] = real ? s : 100_000;
                 mask[b * S + s] = real ? 1 : 0;
             }
-        using var run = new OrtDecoderRun(folder, B);
+        // The shared buffer has room to spare beyond the prefill and three steps, as a max-length buffer does.
+        int capacity = S + 3 + 2;
+        using var run = new OrtDecoderRun(folder, B, sharedCapacity: protocol == CacheProtocol.Shared ? capacity : null);
         var logits = run.Step(ids, pos, mask, S);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
         double worst = 0;
@@ -68,7 +89,7 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
             for (int s = 0; s < promptLens[b]; s++)
                 worst = Math.Max(worst, MaxAbsDiff(expected[s], logits.AsSpan((b * S + s) * V, V)));
         }
-        AssertShapes(run, B, config, S);
+        AssertShapes(run, B, config, protocol == CacheProtocol.Shared ? capacity : S);
 
         for (int step = 0; step < 3; step++)
         {
@@ -83,7 +104,7 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
             var expected = reference(rows);
             for (int b = 0; b < B; b++)
                 worst = Math.Max(worst, MaxAbsDiff(expected[b][^1], logits.AsSpan(b * V, V)));
-            AssertShapes(run, B, config, S + step + 1);
+            AssertShapes(run, B, config, protocol == CacheProtocol.Shared ? capacity : S + step + 1);
         }
         output.WriteLine($"{kind}: max abs logit difference {worst:E3}");
         Assert.True(worst <= Tolerance, $"max abs logit difference {worst:E3} exceeds {Tolerance:E0}");
@@ -94,6 +115,7 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData(GraphOps.Standard)]
     [InlineData(GraphOps.Contrib)]
+    [InlineData(GraphOps.StandardInPlace)]
     public void An_all_padding_row_yields_finite_logits_and_leaves_other_rows_exact(GraphOps ops)
     {
         var config = TinyCheckpoint.Config(tied: true, kvHeads: 2);

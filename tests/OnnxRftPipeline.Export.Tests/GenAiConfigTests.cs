@@ -28,18 +28,22 @@ public sealed class GenAiConfigTests : IDisposable
         return OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"), new ExportOptions { Ops = ops }).OutDir;
     }
 
-    [Fact]
-    public void Contrib_export_declares_a_shared_past_present_buffer()
+    [Theory]
+    [InlineData(GraphOps.Contrib)]
+    [InlineData(GraphOps.StandardInPlace)]
+    public void In_place_exports_declare_a_shared_past_present_buffer(GraphOps ops)
     {
-        // GroupQueryAttention writes in place, so GenAI (and our engine) may bind one buffer as past and present.
-        var config = ModelFolder.Load(Export(GraphOps.Contrib)).Config;
+        // GroupQueryAttention and TensorScatter write in place, so GenAI (and our engine) may bind one buffer as past and present.
+        var config = ModelFolder.Load(Export(ops)).Config;
         Assert.True(config.Search.PastPresentShareBuffer);
     }
 
-    [Fact]
-    public void Written_genai_config_holds_only_keys_genai_knows()
+    [Theory]
+    [InlineData(GraphOps.Standard)]
+    [InlineData(GraphOps.StandardInPlace)]
+    public void Written_genai_config_holds_only_keys_genai_knows(GraphOps ops)
     {
-        var dir = Export();
+        var dir = Export(ops);
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "genai_config.json")))!.AsObject();
         var seen = new List<string>();
         void Walk(JsonObject obj, string path)
@@ -59,7 +63,7 @@ public sealed class GenAiConfigTests : IDisposable
         Assert.Equal("present.%d.value", json["model"]!["decoder"]!["outputs"]!["present_value_names"]!.GetValue<string>());
         Assert.Equal(8, json["model"]!["decoder"]!["head_size"]!.GetValue<int>());
         Assert.Equal(257, json["model"]!["eos_token_id"]!.GetValue<int>());
-        Assert.False(json["search"]!["past_present_share_buffer"]!.GetValue<bool>());
+        Assert.Equal(ops != GraphOps.Standard, json["search"]!["past_present_share_buffer"]!.GetValue<bool>());
     }
 
     [Fact]

@@ -9,9 +9,9 @@ public sealed class GraphStructureTests : IDisposable
     readonly string _root = Path.Combine(Path.GetTempPath(), "graph-structure-tests-" + Guid.NewGuid().ToString("N"));
     public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
 
-    ModelProto ExportAndRead(bool tied, GraphOps ops, long externalThreshold = long.MaxValue)
+    ModelProto ExportAndRead(bool tied, GraphOps ops, long externalThreshold = long.MaxValue, int hidden = 32)
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied, 2), 5);
+        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied, 2, hidden: hidden), 5);
         var dir = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "m", "v1"),
             new ExportOptions { Ops = ops, ExternalDataThresholdBytes = externalThreshold, Force = true }).OutDir;
         return ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
@@ -38,10 +38,54 @@ public sealed class GraphStructureTests : IDisposable
         Assert.Contains(m.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType == "GroupQueryAttention");
     }
 
+    [Fact]
+    public void Contrib_graph_with_head_size_a_multiple_of_16_lets_group_query_attention_rotate_the_packed_projection()
+    {
+        var m = ExportAndRead(tied: true, GraphOps.Contrib, hidden: 64);   // 4 heads of 16
+        Assert.DoesNotContain(m.Graph.Node, n => n.OpType == "RotaryEmbedding");
+        var gqa = m.Graph.Node.Where(n => n.OpType == "GroupQueryAttention").ToList();
+        Assert.Equal(2, gqa.Count);
+        Assert.All(gqa, n =>
+        {
+            Assert.Equal(1, n.Attribute.Single(a => a.Name == "do_rotary").I);
+            Assert.Equal(("", ""), (n.Input[1], n.Input[2]));   // key and value come packed in the query input
+        });
+    }
+
+    [Fact]
+    public void Projections_of_one_input_are_one_matmul_each()
+    {
+        var m = ExportAndRead(tied: false, GraphOps.Standard);
+        // Per layer: QKV, O, gate|up, down; plus the head. Attention scores and context add two per layer.
+        Assert.Equal(2 * (4 + 2) + 1, m.Graph.Node.Count(n => n.OpType == "MatMul"));
+        Assert.Contains(m.Graph.Initializer, t => t.Name == "model.layers.0.self_attn.qkv_proj.weight.T" && t.Dims.SequenceEqual(new long[] { 32, 8 * (4 + 2 + 2) }));
+        Assert.Contains(m.Graph.Initializer, t => t.Name == "model.layers.1.mlp.gate_up_proj.weight.T" && t.Dims.SequenceEqual(new long[] { 32, 2 * 48 }));
+    }
+
+    [Fact]
+    public void Standard_in_place_graph_uses_only_default_domain_ops_at_opset_24_and_scatters_into_the_cache()
+    {
+        var m = ExportAndRead(tied: true, GraphOps.StandardInPlace);
+        var opset = Assert.Single(m.OpsetImport);
+        Assert.Equal(("", 24L), (opset.Domain, opset.Version));
+        Assert.All(m.Graph.Node, n => Assert.Equal("", n.Domain));
+        var ifs = m.Graph.Node.Where(n => n.OpType == "If").ToList();
+        Assert.Equal(2, ifs.Count);   // one per layer, key and value together
+        Assert.All(ifs, n =>
+        {
+            var then = n.Attribute.Single(a => a.Name == "then_branch").G;
+            var otherwise = n.Attribute.Single(a => a.Name == "else_branch").G;
+            Assert.All(then.Node, b => Assert.Equal("TensorScatter", b.OpType));
+            Assert.All(otherwise.Node, b => Assert.Equal("Concat", b.OpType));
+        });
+        Assert.DoesNotContain(m.Graph.Node, n => n.OpType == "Concat" && n.Output[0].StartsWith("present."));
+    }
+
     [Theory]
     [InlineData(GraphOps.Standard, 4)]   // plain multi-head: the GQA regrouping shapes are declared but not needed
     [InlineData(GraphOps.Standard, 2)]
     [InlineData(GraphOps.Contrib, 2)]
+    [InlineData(GraphOps.StandardInPlace, 2)]
     public void Every_initializer_is_read_by_some_node(GraphOps ops, int kvHeads)
     {
         var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied: false, kvHeads), 5);

@@ -3,7 +3,12 @@ using OnnxRftPipeline.Contracts.Models;
 
 namespace OnnxRftPipeline.Export.Tests;
 
-/// <summary>Runs an exported decoder step by step with an ORT session, carrying the KV cache.</summary>
+/// <summary>
+/// Runs an exported decoder step by step with an ORT session, carrying the KV cache: by default as a growing past (each
+/// step's present fed back as the next past, the first past of length 0); with <c>sharedCapacity</c> as GenAI's
+/// past_present_share_buffer protocol, one [B, kvH, capacity, D] buffer per layer key/value bound as both past and present
+/// on every step, the first included.
+/// </summary>
 public sealed class OrtDecoderRun : IDisposable
 {
     readonly InferenceSession _session;
@@ -11,20 +16,24 @@ public sealed class OrtDecoderRun : IDisposable
     readonly int _batch;
     OrtValue[] _past;
     readonly List<long[]> _maskCols = new();
+    readonly OrtIoBinding? _binding;
 
     public int Layers => _dec.NumHiddenLayers;
     public int TotalLength => _maskCols.Count;
     /// <summary>Shapes of the last step's present outputs, keys then values per layer.</summary>
     public List<long[]> PresentShapes { get; } = new();
 
-    public OrtDecoderRun(ModelFolder folder, int batch, SessionOptions? options = null)
+    public OrtDecoderRun(ModelFolder folder, int batch, SessionOptions? options = null, int? sharedCapacity = null)
     {
         _session = options is null ? new InferenceSession(folder.ModelPath) : new InferenceSession(folder.ModelPath, options);
         _dec = folder.Decoder;
         _batch = batch;
         _past = new OrtValue[2 * Layers];
+        int capacity = sharedCapacity ?? 0;
         for (int i = 0; i < _past.Length; i++)
-            _past[i] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [batch, _dec.NumKeyValueHeads, 0, _dec.HeadSize]);
+            _past[i] = OrtValue.CreateTensorValueFromMemory(new float[batch * _dec.NumKeyValueHeads * capacity * _dec.HeadSize],
+                [batch, _dec.NumKeyValueHeads, capacity, _dec.HeadSize]);
+        if (sharedCapacity is not null) _binding = _session.CreateIoBinding();
     }
 
     /// <summary>One step: ids/positions [B,S], mask columns appended for the new tokens. Returns logits [B,S,V] flat.</summary>
@@ -51,6 +60,7 @@ public sealed class OrtDecoderRun : IDisposable
             outNames.Add(_dec.PresentKeyName(l)); outNames.Add(_dec.PresentValueName(l));
         }
         using var runOptions = new RunOptions();
+        if (_binding is not null) return StepShared(names, values, outNames, runOptions);
         var results = _session.Run(runOptions, names, values, outNames);
         for (int i = 0; i < 3; i++) values[i].Dispose();
         foreach (var p in _past) p.Dispose();
@@ -65,8 +75,25 @@ public sealed class OrtDecoderRun : IDisposable
         return logits;
     }
 
+    float[] StepShared(List<string> names, List<OrtValue> values, List<string> outNames, RunOptions runOptions)
+    {
+        var b = _binding!;
+        b.ClearBoundInputs();
+        b.ClearBoundOutputs();
+        for (int i = 0; i < names.Count; i++) b.BindInput(names[i], values[i]);
+        b.BindOutputToDevice(outNames[0], OrtMemoryInfo.DefaultInstance);   // first, so it is GetOutputValues()[0]
+        for (int i = 0; i < 2 * Layers; i++) b.BindOutput(outNames[1 + i], _past[i]);
+        _session.RunWithBinding(runOptions, b);
+        for (int i = 0; i < 3; i++) values[i].Dispose();
+        using var outputs = b.GetOutputValues();
+        PresentShapes.Clear();
+        for (int i = 0; i < 2 * Layers; i++) PresentShapes.Add(_past[i].GetTensorTypeAndShape().Shape);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
     public void Dispose()
     {
+        _binding?.Dispose();
         foreach (var p in _past) p?.Dispose();
         _session.Dispose();
     }

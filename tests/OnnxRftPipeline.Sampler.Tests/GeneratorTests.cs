@@ -1,4 +1,5 @@
 using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
 
@@ -12,20 +13,33 @@ public sealed class StandardGeneratorTests(RandomModelFixture model) : Generator
 }
 
 /// <summary>The contrib graph: every rule again through the in-place cache (IOBinding, one buffer per layer).</summary>
-public sealed class ContribGeneratorTests(ContribModelFixture model) : GeneratorTests(model), IClassFixture<ContribModelFixture>
+public sealed class ContribGeneratorTests(ContribModelFixture model) : InPlaceGeneratorTests(model), IClassFixture<ContribModelFixture>;
+
+/// <summary>The contrib graph at head size 16 (GroupQueryAttention's rotary on the packed projection), through the in-place cache.</summary>
+public sealed class ContribPackedGeneratorTests(ContribPackedModelFixture model) : InPlaceGeneratorTests(model), IClassFixture<ContribPackedModelFixture>;
+
+/// <summary>The standard-inplace graph (TensorScatter): every rule again through the in-place cache, which grows as it fills.</summary>
+public sealed class StandardInPlaceGeneratorTests(StandardInPlaceModelFixture model) : InPlaceGeneratorTests(model), IClassFixture<StandardInPlaceModelFixture>;
+
+/// <summary>Graphs decoded through the in-place cache: the same tokens as the standard graph of the same weights.</summary>
+public abstract class InPlaceGeneratorTests(RandomModelFixture model) : GeneratorTests(model)
 {
     [Fact]
-    public void Contrib_model_updates_its_cache_in_place() => Assert.True(model.Decoder.SharesPastPresent);
+    public void Model_updates_its_cache_in_place() => Assert.True(model.Decoder.SharesPastPresent);
 
+    // 40 new tokens: the in-place buffers grow (16 columns at a time) twice during the run.
     [Fact]
     public void In_place_cache_decodes_the_same_greedy_tokens_as_the_standard_graph()
     {
-        using var standard = new RandomModelFixture();
-        var s = new SamplingSettings { Temperature = 0, MaxNewTokens = 24 };
+        using var standard = new StandardFixtureLike(model);
+        var s = new SamplingSettings { Temperature = 0, MaxNewTokens = 40 };
         var reference = ByKey(standard.Generator().Generate(Prompts(2, Texts), s));
         var inPlace = ByKey(model.Generator().Generate(Prompts(2, Texts), s));
         AssertSame(reference, inPlace);
     }
+
+    /// <summary>The standard export of the same weights as <paramref name="other"/>.</summary>
+    sealed class StandardFixtureLike(RandomModelFixture other) : RandomModelFixture(GraphOps.Standard, other.Hidden);
 }
 
 /// <summary>The generation loop on real ONNX Runtime sessions: cache, padding, shared prefill, finishing rules.</summary>

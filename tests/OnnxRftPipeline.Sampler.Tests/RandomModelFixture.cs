@@ -14,15 +14,18 @@ public class RandomModelFixture : IDisposable
     public ByteTokenizer Tokenizer { get; } = new();
 
     public GraphOps Ops { get; }
+    public int Hidden { get; }
 
     public RandomModelFixture() : this(GraphOps.Standard) { }
 
-    protected RandomModelFixture(GraphOps ops)
+    /// <param name="hidden">Hidden size over 4 heads: 32 gives head size 8, 64 gives 16 (GroupQueryAttention's own rotary).</param>
+    protected RandomModelFixture(GraphOps ops, int hidden = 32)
     {
         Ops = ops;
+        Hidden = hidden;
         var config = new LlamaConfig
         {
-            HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
+            HiddenSize = hidden, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
             VocabSize = ByteTokenizer.Size, MaxPositionEmbeddings = 96, BosTokenId = ByteTokenizer.Bos,
             EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
         };
@@ -42,3 +45,9 @@ public class RandomModelFixture : IDisposable
 
 /// <summary>The same model exported with contrib ops: GroupQueryAttention, decoded through the in-place (shared past/present) cache.</summary>
 public sealed class ContribModelFixture() : RandomModelFixture(GraphOps.Contrib);
+
+/// <summary>Contrib ops with head size 16, where GroupQueryAttention rotates the packed Q|K|V projection itself.</summary>
+public sealed class ContribPackedModelFixture() : RandomModelFixture(GraphOps.Contrib, hidden: 64);
+
+/// <summary>Standard ops at opset 24 with TensorScatter: the in-place cache without contrib ops.</summary>
+public sealed class StandardInPlaceModelFixture() : RandomModelFixture(GraphOps.StandardInPlace);

@@ -11,7 +11,7 @@ public static class ExportVerb
     {
         var checkpoint = Opt.Required<string>("--checkpoint", "Checkpoint folder (model.safetensors, config.json, tokenizer files).");
         var outDir = Opt.Required<string>("--out", "Model folder to write, by convention models/NAME/VERSION.");
-        var ops = Opt.With("--ops", GraphOps.Standard, "Standard ONNX ops (portable) or Contrib (ORT CPU fused norms/rotary and GroupQueryAttention with an in-place KV cache).");
+        var ops = Opt.With("--ops", GraphOps.Standard, "Standard ONNX ops (portable, opset 17), Contrib (ORT CPU fused norms/rotary and GroupQueryAttention with an in-place KV cache) or StandardInPlace (standard ops at opset 24, KV cache written in place with TensorScatter).");
         var force = Opt.Flag("--force", "Replace an existing version.");
         var cmd = new Command("export", "Export a checkpoint to ONNX in onnxruntime-genai's folder layout.").With(checkpoint, outDir, ops, force);
         cmd.SetAction(p =>

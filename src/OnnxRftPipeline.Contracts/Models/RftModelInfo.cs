@@ -22,7 +22,7 @@ public sealed class RftModelInfo
     [JsonPropertyName("exported_at_utc")] public DateTime ExportedAtUtc { get; set; }
     [JsonPropertyName("exporter")] public string Exporter { get; set; } = "";
     [JsonPropertyName("onnx_opset")] public int OnnxOpset { get; set; }
-    /// <summary>Graph variant: "standard" (default ONNX ops only) or "contrib" (com.microsoft CPU ops).</summary>
+    /// <summary>Graph variant: "standard" (default ONNX ops only), "contrib" (com.microsoft CPU ops) or "standard-inplace" (default ops, opset 24, in-place cache).</summary>
     [JsonPropertyName("graph_ops")] public string GraphOps { get; set; } = "standard";
     /// <summary>Every file of the folder the model needs besides the tokenizer (model.onnx, model.onnx.data).</summary>
     [JsonPropertyName("model_files")] public string[] ModelFiles { get; set; } = [];

@@ -24,11 +24,11 @@ public sealed class OnnxDecoder : IDisposable
     /// <summary>
     /// The graph writes each step's keys/values in place (GroupQueryAttention), so one preallocated max-length buffer
     /// per layer is bound as both past and present (<see cref="RunInPlace"/>): no per-step cache copy or allocation.
-    /// Comes from genai_config's search.past_present_share_buffer.
+    /// Comes from genai_config's search.past_present_share_buffer (contrib and standard-inplace exports).
     /// </summary>
     public bool SharesPastPresent { get; }
 
-    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false)
+    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = false)
     {
         io ??= new DecoderIo();
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
@@ -39,6 +39,11 @@ public sealed class OnnxDecoder : IDisposable
             IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount,
             InterOpNumThreads = 1,
         };
+        // ORT's intra-op threads busy-wait between kernels by default. A decode step is many small kernels, and on a machine
+        // whose cores are shared (other jobs, a container's CPU quota) the spinning thread competes with the one doing the
+        // work: measured on 2 shared cores, the small preset's decode step took 2-2.5x longer with spinning (batch 1 and 64).
+        // Blocking costs a wake-up per parallel kernel instead; spinWait restores ORT's default for dedicated cores.
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinWait ? "1" : "0");
         _session = new InferenceSession(modelPath, so);
         var inputs = _session.InputMetadata;
         while (inputs.ContainsKey(DecoderIo.Name(io.PastKey, Layers))) Layers++;
@@ -65,8 +70,8 @@ public sealed class OnnxDecoder : IDisposable
     }
 
     /// <summary>A model folder's decoder with the I/O names and cache sharing its genai_config.json declares.</summary>
-    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0) =>
-        new(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer);
+    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = false) =>
+        new(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait);
 
     /// <summary>
     /// Runs one forward pass. <paramref name="past"/> holds 2×Layers values (key, value per layer). The result's
