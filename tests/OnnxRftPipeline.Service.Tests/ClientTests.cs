@@ -100,4 +100,45 @@ public class ClientTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         // Without --resume an existing output is refused rather than mixed.
         await Assert.ThrowsAsync<IOException>(() => RemoteSampleJob.RunAsync(o, client, f.Host.BaseAddress.ToString()));
     }
+
+    [Fact]
+    public async Task A_killed_service_job_resumed_produces_the_same_files_and_refuses_other_settings()
+    {
+        var dir = Path.Combine(f.Root, "remote-resume-" + Guid.NewGuid().ToString("N")[..8]);
+        await PartFiles.WritePartAsync(Path.Combine(dir, "prompts"), 0, Enumerable.Range(0, 5).Select(i => new SftExample
+        {
+            Id = $"ex-{i}", Prompt = $"Q: {i}+2\n", Response = $"{i + 2}", Answer = $"{i + 2}", Task = "addition", Source = "test",
+        }).ToList());
+        var o = new SampleJobOptions
+        {
+            Model = f.Host.BaseAddress.ToString(), Prompts = Path.Combine(dir, "prompts"), OutDir = Path.Combine(dir, "out"), K = 2,
+            Verifier = "regex:pattern=[0-9]", PromptsPerPart = 2, Sampling = new SamplingSettings { Temperature = 1.0, MaxNewTokens = 6, Seed = 3 },
+        };
+        using var client = new CompletionsClient(f.Host.BaseAddress);
+        await RemoteSampleJob.RunAsync(o, client, f.Host.BaseAddress.ToString());
+        var parts = Directory.GetFiles(o.OutDir, "part-*.parquet").Order().ToArray();
+        Assert.Equal(3, parts.Length);
+        var before = await PartFiles.ReadAllAsync<CandidateRow>(o.OutDir);
+        var firstPart = File.ReadAllBytes(parts[0]);
+        // A kill after the first part: the later parts never got renamed into place.
+        File.Delete(parts[1]);
+        File.Delete(parts[2]);
+        var resumed = await RemoteSampleJob.RunAsync(o with { Resume = true }, client, f.Host.BaseAddress.ToString());
+        Assert.Equal(2, resumed.PromptsResumed);
+        Assert.Equal(firstPart, File.ReadAllBytes(parts[0]));
+        Assert.Equal(parts, Directory.GetFiles(o.OutDir, "part-*.parquet").Order().ToArray());
+        // The same rows, creation time included (it comes from the shard manifest). Texts are seeded per prompt; a
+        // service batches requests as they arrive, so log-probs may differ in the last float bits between batchings.
+        var after = await PartFiles.ReadAllAsync<CandidateRow>(o.OutDir);
+        static (string, int, string, int, bool, DateTime, string) Key(CandidateRow r) =>
+            (r.PromptId, r.CandidateIndex, r.Text, r.DuplicateCount, r.Accepted, r.CreatedAt, r.SamplerSettings);
+        Assert.Equal(before.Select(Key).Order(), after.Select(Key).Order());
+        var logprobs = before.ToDictionary(r => (r.PromptId, r.CandidateIndex), r => r.SumLogprob);
+        Assert.All(after, r => Assert.Equal(logprobs[(r.PromptId, r.CandidateIndex)], r.SumLogprob, 1e-4));
+        // Other settings (or another service) would mix two jobs in one folder.
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => RemoteSampleJob.RunAsync(o with { Resume = true, K = 3 }, client, f.Host.BaseAddress.ToString()));
+        Assert.Contains("other settings", e.Message);
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => RemoteSampleJob.RunAsync(o with { Resume = true }, client, "http://elsewhere:1/"));
+        Assert.Contains("other settings", e.Message);
+    }
 }

@@ -55,7 +55,9 @@ public class LifecycleTests(ServiceFixture f) : IClassFixture<ServiceFixture>
                     if (fp.EndsWith("/v2")) Interlocked.Increment(ref afterSwap);
                 }
             }).ToList();
-            await Task.Delay(50);
+            // Swap only once v1 has answered (a fixed delay raced the clients' first answers on a loaded machine); the
+            // clients keep requests in flight through the swap.
+            await LoadTests.WaitUntil(() => fingerprints.Contains("rand/v1"), TimeSpan.FromSeconds(30));
             TinyModels.Export(Path.Combine(root, "models"), "v2", seed: 12);   // staged under a dot name, then renamed in
             await Task.WhenAll(clients);
 

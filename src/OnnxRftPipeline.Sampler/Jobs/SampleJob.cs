@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Contracts.Verifiers;
-using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Sampler.Jobs;
@@ -18,31 +15,30 @@ namespace OnnxRftPipeline.Sampler.Jobs;
 /// </summary>
 public static class SampleJob
 {
+    /// <summary>Samples with this process's ONNX Runtime generator.</summary>
     public static async Task<SampleSummary> RunAsync(SampleJobOptions o, IProgress<SampleProgress>? progress = null, CancellationToken ct = default)
     {
         o.Validate();
-        var watch = Stopwatch.StartNew();
         var model = ModelFolder.Open(o.Model);
+        using var source = new LocalCandidateSource(model, o);
+        return await RunAsync(o, source, progress, ct);
+    }
+
+    /// <summary>Samples with any candidate source: the part loop, resume, dedup and verification are the same for all.</summary>
+    public static async Task<SampleSummary> RunAsync(SampleJobOptions o, ICandidateSource source, IProgress<SampleProgress>? progress = null, CancellationToken ct = default)
+    {
+        o.Validate();
+        var watch = Stopwatch.StartNew();
         var verifier = VerifierFactory.Create(o.Verifier);
         var prompts = await SelectPromptsAsync(o, ct);
-        var manifest = ShardManifest.OpenOrCreate(o, model, prompts.Count);
-
-        var settingsJson = JsonSerializer.Serialize(new
+        var manifest = ShardManifest.OpenOrCreate(o, source.ModelName, source.ModelVersion, source.Where, prompts.Count);
+        var settings = new Dictionary<string, object?>
         {
-            k = o.K, temperature = o.Sampling.Temperature, top_k = o.Sampling.TopK, top_p = o.Sampling.TopP,
-            max_new_tokens = o.Sampling.MaxNewTokens, stop = o.Sampling.StopStrings,
-        });
-        var lineage = new Lineage
-        {
-            RunId = o.RunId, Producer = "rft sample", ModelVersion = model.Info.ModelVersion, Seed = o.Sampling.Seed,
-            Settings = settingsJson, CreatedAt = manifest.CreatedAt,
-        }.ToMetadata();
-
-        using var decoder = OnnxDecoder.Open(model, o.Threads);
-        var generator = new Generator(decoder, model.Tokenizer, new GeneratorOptions
-        {
-            MaxBatchRows = o.MaxBatchRows, ContextLength = model.Config.Model.ContextLength,
-        });
+            ["k"] = o.K, ["temperature"] = o.Sampling.Temperature, ["top_k"] = o.Sampling.TopK, ["top_p"] = o.Sampling.TopP,
+            ["max_new_tokens"] = o.Sampling.MaxNewTokens, ["stop"] = o.Sampling.StopStrings,
+        };
+        if (source.Where is not null) settings["service"] = source.Where;
+        var settingsJson = JsonSerializer.Serialize(settings);
 
         int done = 0, resumed = 0, withAccepted = 0;
         long candidates = 0, distinct = 0, accepted = 0, tokens = 0;
@@ -59,24 +55,24 @@ public static class SampleJob
                 progress?.Report(new SampleProgress(done, prompts.Count, tokens));
                 continue;
             }
-            var requests = slice.Select(e => new PromptRequest(e.Id, PromptFormat.EncodePrompt(model.Tokenizer, e.Prompt), o.K)).ToList();
+            var drawn = await source.DrawAsync(slice, o, n => progress?.Report(new SampleProgress(done, prompts.Count, Interlocked.Add(ref tokens, n))), ct);
+            var byPrompt = drawn.ToLookup(c => c.PromptId, StringComparer.Ordinal);
             var rows = new List<CandidateRow>();
-            foreach (var group in generator.Generate(requests, o.Sampling, ct, n => { tokens += n; progress?.Report(new SampleProgress(done, prompts.Count, tokens)); })
-                         .GroupBy(g => g.PromptId))
+            foreach (var example in slice)
             {
-                var example = slice.First(e => e.Id == group.Key);
+                if (byPrompt[example.Id].Count() != o.K)
+                    throw new InvalidDataException($"{source.Producer}: drew {byPrompt[example.Id].Count()} candidates for '{example.Id}', expected {o.K}");
                 int acceptedHere = 0;
-                foreach (var same in group.OrderBy(g => g.CandidateIndex).GroupBy(g => string.Join(',', g.Tokens)))
+                foreach (var same in byPrompt[example.Id].OrderBy(c => c.CandidateIndex).GroupBy(c => c.DedupKey, StringComparer.Ordinal))
                 {
-                    var g = same.First();
-                    var text = model.Tokenizer.Decode(g.Tokens);
-                    var verdict = await verifier.VerifyAsync(new VerifyInput(example.Prompt, text, example.Answer), ct);
+                    var c = same.First();
+                    var verdict = await verifier.VerifyAsync(new VerifyInput(example.Prompt, c.Text, example.Answer), ct);
                     rows.Add(new CandidateRow
                     {
-                        PromptId = g.PromptId, CandidateIndex = g.CandidateIndex, Text = text, GeneratedTokens = g.SampledTokens,
-                        SumLogprob = g.SumLogprob, MeanLogprob = g.MeanLogprob, FinishReason = g.FinishReason,
+                        PromptId = c.PromptId, CandidateIndex = c.CandidateIndex, Text = c.Text, GeneratedTokens = c.SampledTokens,
+                        SumLogprob = c.SumLogprob, MeanLogprob = c.MeanLogprob, FinishReason = c.FinishReason,
                         DuplicateCount = same.Count(), Verifier = verifier.Spec, Score = verdict.Score, Accepted = verdict.Accepted,
-                        ModelId = model.Info.ModelName, ModelVersion = model.Info.ModelVersion, SamplerSettings = settingsJson,
+                        ModelId = c.ModelId, ModelVersion = c.ModelVersion, SamplerSettings = settingsJson,
                         Seed = o.Sampling.Seed, CreatedAt = manifest.CreatedAt.UtcDateTime,
                     });
                     candidates += same.Count();
@@ -85,13 +81,18 @@ public static class SampleJob
                 }
                 if (acceptedHere > 0) withAccepted++;
             }
+            var lineage = new Lineage
+            {
+                RunId = o.RunId, Producer = source.Producer, ModelVersion = source.ModelVersion, Seed = o.Sampling.Seed,
+                Settings = settingsJson, CreatedAt = manifest.CreatedAt,
+            }.ToMetadata();
             await PartFiles.WritePartAsync(o.OutDir, name, rows, lineage, ct);
             done += slice.Count;
-            progress?.Report(new SampleProgress(done, prompts.Count, tokens));
+            progress?.Report(new SampleProgress(done, prompts.Count, Interlocked.Read(ref tokens)));
         }
         manifest.MarkComplete();
         return new SampleSummary(prompts.Count, resumed, candidates, distinct, accepted, withAccepted, tokens,
-            watch.Elapsed.TotalSeconds, Path.GetFullPath(o.OutDir), model.Info.ModelVersion);
+            watch.Elapsed.TotalSeconds, Path.GetFullPath(o.OutDir), source.ModelVersion);
     }
 
     /// <summary>The shard's prompts in id order; with --only-hard, just those the hardness marks hard.</summary>

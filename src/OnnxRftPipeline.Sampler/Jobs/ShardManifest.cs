@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using OnnxRftPipeline.Contracts.Models;
 
 namespace OnnxRftPipeline.Sampler.Jobs;
 
@@ -17,14 +16,18 @@ sealed class ShardManifest
 
     [JsonIgnore] string _path = "";
 
-    public static ShardManifest OpenOrCreate(SampleJobOptions o, ModelFolder model, int prompts)
+    /// <param name="service">where candidates are drawn when not locally (a generator service URL), else null.</param>
+    public static ShardManifest OpenOrCreate(SampleJobOptions o, string modelName, string modelVersion, string? service, int prompts)
     {
-        var settings = JsonSerializer.Serialize(new
+        var fields = JsonSerializer.SerializeToNode(new
         {
-            model = model.Info.ModelName, model_version = model.Info.ModelVersion, prompts_file = Path.GetFullPath(o.Prompts),
+            model = modelName, model_version = modelVersion, prompts_file = Path.GetFullPath(o.Prompts),
             prompts, only_hard = o.OnlyHard, k = o.K, sampling = o.Sampling, verifier = o.Verifier,
             shard = $"{o.ShardIndex}/{o.ShardCount}", prompts_per_part = o.PromptsPerPart,
-        });
+        })!.AsObject();
+        // Only when set, so a local job's manifest reads exactly as it did before jobs could sample through a service.
+        if (service is not null) fields["service"] = service;
+        var settings = fields.ToJsonString();
         Directory.CreateDirectory(o.OutDir);
         var path = Path.Combine(o.OutDir, $"_sampling-s{o.ShardIndex:D3}of{o.ShardCount:D3}.json");
         var ours = Directory.GetFiles(o.OutDir, $"part-s{o.ShardIndex:D3}of{o.ShardCount:D3}-*.parquet");
