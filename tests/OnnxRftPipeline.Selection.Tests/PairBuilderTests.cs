@@ -30,14 +30,26 @@ public class PairBuilderTests
     ];
 
     [Fact]
-    public void Demo_is_chosen_and_a_verifier_rejected_candidate_is_the_other_side()
+    public void By_default_a_verified_answer_is_chosen_and_never_rejected()
     {
         var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions());
+        // a: the accepted candidate beats the demonstration as chosen; b: every sample was accepted, so no pair;
+        // c: nothing accepted, the demonstration is chosen.
+        Assert.Equal(["a#r1", "c#r0"], rows.Select(r => r.Id));
+        Assert.Equal([PairBuilder.AcceptedCandidate, PairBuilder.Demonstration], rows.Select(r => r.ChosenOrigin));
+        Assert.All(rows, r => Assert.False(r.RejectedAccepted));
+        Assert.Equal(1, s.SkippedNoRejected);
+    }
+
+    [Fact]
+    public void Spin_form_demo_is_chosen_and_a_verifier_rejected_candidate_is_the_other_side()
+    {
+        var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Chosen = "demo", Rejected = "rejected-or-any" });
         Assert.Equal(["a#r1", "b#r1", "c#r0"], rows.Select(r => r.Id));
         Assert.All(rows, r => Assert.Equal(PairBuilder.Demonstration, r.ChosenOrigin));
         Assert.All(rows, r => Assert.Null(r.ChosenCandidateIndex));
         Assert.Equal(("#### 2", "#### 3", PairBuilder.VerifierRejected, false), (rows[0].Chosen, rows[0].Rejected, rows[0].RejectedReason, rows[0].RejectedAccepted));
-        // b: every candidate was accepted, so the default policy falls back to any sample that differs from the demonstration.
+        // b: every candidate was accepted, so rejected-or-any falls back to any sample that differs from the demonstration.
         Assert.Equal(("#### 18", "9+9=18 #### 18", PairBuilder.AnySample, true), (rows[1].Chosen, rows[1].Rejected, rows[1].RejectedReason, rows[1].RejectedAccepted));
         Assert.Equal(("Q: 5+5\n", "c", "v1", "numeric"), (rows[2].Prompt, rows[2].PromptId, rows[2].ModelVersion, rows[2].Verifier));
         Assert.Equal((4, 3, 3, 3, 0, 2, 1, 1, 0, 1, 1), (s.Prompts, s.PromptsWithCandidates, s.Pairs, s.ChosenDemonstration, s.ChosenAccepted,
@@ -47,7 +59,7 @@ public class PairBuilderTests
     [Fact]
     public void Rejected_only_policy_skips_prompts_without_a_rejected_candidate()
     {
-        var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Rejected = "rejected" });
+        var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Chosen = "demo", Rejected = "rejected" });
         Assert.Equal(["a#r1", "c#r0"], rows.Select(r => r.Id));
         Assert.Equal(1, s.SkippedNoRejected);
     }
@@ -55,7 +67,7 @@ public class PairBuilderTests
     [Fact]
     public void Any_policy_takes_samples_in_index_order_regardless_of_the_verdict()
     {
-        var (rows, _) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Rejected = "any", PairsPerPrompt = 2 });
+        var (rows, _) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Chosen = "demo", Rejected = "any", PairsPerPrompt = 2 });
         // a#r0 is an accepted sample and differs from the demonstration text, so it is a usable "generated" side.
         Assert.Equal(["a#r0", "a#r1", "b#r1", "c#r0", "c#r1"], rows.Select(r => r.Id));
     }
@@ -63,7 +75,7 @@ public class PairBuilderTests
     [Fact]
     public void Accepted_chosen_uses_the_best_accepted_candidate_and_falls_back_to_the_demonstration()
     {
-        var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Chosen = "accepted" });
+        var (rows, s) = PairBuilder.Build(Data, "data", Candidates, new PairOptions { Chosen = "accepted", Rejected = "rejected-or-any" });
         var a = rows.Single(r => r.PromptId == "a");
         Assert.Equal(("1+1=2 #### 2", PairBuilder.AcceptedCandidate, (int?)0, "#### 3"), (a.Chosen, a.ChosenOrigin, a.ChosenCandidateIndex, a.Rejected));
         // b: both accepted with equal score, mean logprob −0.7 beats −1 → #1 is chosen; the other accepted sample is the rejected side.

@@ -168,6 +168,15 @@ public class SpinTests : IDisposable
     }
 
     [Fact]
+    public void The_default_learning_rate_is_a_tenth_of_the_presets_sft_rate()
+    {
+        var r = SpinTrainer.Run(Options(ReferenceCheckpoint(), TestData.TempDir(), epochs: 1, maxSteps: 1));
+        var start = File.ReadLines(r.RunLogPath).First();
+        var peak = System.Text.Json.JsonDocument.Parse(start).RootElement.GetProperty("peak_lr").GetDouble();
+        Assert.Equal(Presets.DefaultHyperparameters("tiny").LearningRate * 0.1, peak, 12);
+    }
+
+    [Fact]
     public void A_short_run_lowers_the_loss_raises_the_margin_and_leaves_the_reference_untouched()
     {
         var refDir = ReferenceCheckpoint();
@@ -177,7 +186,15 @@ public class SpinTests : IDisposable
         GC.WaitForPendingFinalizers();
         var tensorCounts = new List<long>();
         var rec = new Recorder(_ => tensorCounts.Add(Tensor.TotalCount));
-        var r = SpinTrainer.Run(Options(refDir, TestData.TempDir(), epochs: 12), rec);
+        // At the SFT rate, so 84 tiny steps move visibly; the default (a tenth of it) is checked below.
+        var sftRate = Presets.DefaultHyperparameters("tiny").LearningRate;
+        var o = Options(refDir, TestData.TempDir(), epochs: 12);
+        var r = SpinTrainer.Run(new SpinOptions
+        {
+            Pairs = o.Pairs, ReferenceCheckpoint = o.ReferenceCheckpoint, OutDir = o.OutDir, Preset = o.Preset, Epochs = o.Epochs,
+            BatchSize = o.BatchSize, Threads = o.Threads, Seed = o.Seed, LearningRate = sftRate,
+        }, rec);
+        Assert.Contains($"\"peak_lr\":{sftRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}", File.ReadAllText(r.RunLogPath));
 
         Assert.Equal(refHash, FolderHash(refDir));
         Assert.Equal(12 * 7, r.GlobalSteps); // 100 pairs, 16 per step

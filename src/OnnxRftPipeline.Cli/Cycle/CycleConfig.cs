@@ -69,8 +69,9 @@ public sealed record CycleConfig
     [JsonPropertyName("spin_epochs")] public int SpinEpochs { get; init; } = 2;
     /// <summary>Samples per prompt per stage: SPIN uses one; two give the verifier a wrong answer to pick more often.</summary>
     [JsonPropertyName("spin_k")] public int SpinK { get; init; } = 2;
-    [JsonPropertyName("spin_chosen")] public string SpinChosen { get; init; } = "demo";
-    [JsonPropertyName("spin_rejected")] public string SpinRejected { get; init; } = "rejected-or-any";
+    // Defaults as `rft pairs` (see PairOptions: a verified answer is never the rejected side).
+    [JsonPropertyName("spin_chosen")] public string SpinChosen { get; init; } = new OnnxRftPipeline.Selection.Pairs.PairOptions().Chosen;
+    [JsonPropertyName("spin_rejected")] public string SpinRejected { get; init; } = new OnnxRftPipeline.Selection.Pairs.PairOptions().Rejected;
 
     // Resilience.
     [JsonPropertyName("stage_retries")] public int StageRetries { get; init; } = 2;

@@ -17,10 +17,10 @@ public static class PairsVerb
         var data = Opt.Required<string>("--data", "The SFT examples the candidates were sampled for.");
         var candidates = Opt.Required<string>("--candidates", "Scored candidates from `rft sample` (sample every prompt for SPIN).");
         var outDir = Opt.Required<string>("--out", "Output folder for the pairs dataset.");
-        var chosen = Opt.With("--chosen", d.Chosen, "demo: the demonstration is chosen; accepted: the best accepted candidate (the demonstration when none).");
+        var chosen = Opt.With("--chosen", d.Chosen, "accepted: the best accepted candidate (the demonstration when none); demo: the demonstration (SPIN's form).");
         chosen.AcceptOnlyFromAmong([.. PairOptions.ChosenPolicies]);
         var rejected = Opt.With("--rejected", d.Rejected,
-            "rejected-or-any: a verifier-rejected candidate, else any sample; rejected: only verifier-rejected; any: any sample (no verifier).");
+            "rejected: only verifier-rejected candidates; rejected-or-any: a verifier-rejected candidate, else any sample; any: any sample (no verifier).");
         rejected.AcceptOnlyFromAmong([.. PairOptions.RejectedPolicies]);
         var perPrompt = Opt.With("--pairs-per-prompt", d.PairsPerPrompt, "At most this many pairs per prompt (distinct rejected texts).");
         var runId = Opt.Optional<string>("--run-id", "Lineage run id (default: a hash of the pairs).");

@@ -9,8 +9,12 @@ public sealed record PairOptions
     /// <summary>
     /// demo: the demonstration (SPIN). accepted: the prompt's best accepted candidate (score, then mean
     /// logprob, then index), falling back to the demonstration when none was accepted.
+    /// Default accepted, with <see cref="Rejected"/> = rejected: with a verifier, a pair should never prefer a
+    /// demonstration the verifier would reject over an answer it accepts. SPIN's own form (demo vs rejected-or-any)
+    /// did exactly that for the noisy demonstrations: on the bundled sort task (SFT 93.0 %) one SPIN stage with it gave
+    /// 29.5 % at lr 1e-4, with accepted vs rejected 96.5 % (same candidates, reference and lr).
     /// </summary>
-    public string Chosen { get; init; } = "demo";
+    public string Chosen { get; init; } = "accepted";
 
     /// <summary>
     /// rejected-or-any: candidates the verifier rejected; when a prompt has none (all accepted), any sample.
@@ -18,7 +22,7 @@ public sealed record PairOptions
     /// any: any sampled candidate, judged or not (SPIN's original form, for data without a verifier).
     /// A candidate whose text equals the chosen response is never used: the pair would carry no signal.
     /// </summary>
-    public string Rejected { get; init; } = "rejected-or-any";
+    public string Rejected { get; init; } = "rejected";
 
     /// <summary>At most this many pairs per prompt (distinct rejected texts, in candidate-index order).</summary>
     public int PairsPerPrompt { get; init; } = 1;

@@ -20,7 +20,14 @@ public sealed class SpinOptions
     public bool Resume { get; init; }
     public int Seed { get; init; } = 1234;
     public int? Threads { get; init; }
+    /// <summary>Peak learning rate; default the preset's SFT rate × <see cref="DefaultLearningRateScale"/>.</summary>
     public double? LearningRate { get; init; }
+    /// <summary>
+    /// A contrastive objective moves sequence log-probabilities far faster than SFT does: at the SFT rate (1e-3 for
+    /// `small`) one stage on 259 good pairs (8 steps) moved the margin by 19 nats and the sort task's accuracy fell
+    /// from 93.0 % to 24.5 %; at a tenth of it, 96.5 %; at a hundredth, 94.0 % (barely moved).
+    /// </summary>
+    public const double DefaultLearningRateScale = 0.1;
     /// <summary>Pairs per optimizer step (each pair is two sequences).</summary>
     public int? BatchSize { get; init; }
     public int? WarmupSteps { get; init; }

@@ -67,7 +67,7 @@ public static class SpinTrainer
         var pairLengths = Enumerable.Range(0, n).Select(i => Math.Max(data[i].Ids.Length, data[n + i].Ids.Length)).ToArray();
         int batchesPerEpoch = Batching.EpochBatches(pairLengths, batchSize, o.Seed, 0).Count;
         long totalSteps = (long)batchesPerEpoch * epochs;
-        var schedule = new LrSchedule(o.LearningRate ?? hp.LearningRate, o.WarmupSteps ?? hp.WarmupSteps, totalSteps, o.MinLrRatio ?? hp.MinLrRatio);
+        var schedule = new LrSchedule(o.LearningRate ?? hp.LearningRate * SpinOptions.DefaultLearningRateScale, o.WarmupSteps ?? hp.WarmupSteps, totalSteps, o.MinLrRatio ?? hp.MinLrRatio);
         double clip = o.GradClip ?? hp.GradClip;
         var objective = string.Create(CultureInfo.InvariantCulture, $"spin(beta={o.Beta})");
         var fingerprint = Fingerprint(data, Path.Combine(refDir, Checkpoint.WeightsFile));
