@@ -67,12 +67,12 @@ static class SampleBench
             Console.WriteLine("""
                 bench sample [--preset small] [--ops standard,contrib,standard-inplace] [--batches 1,8,64] [--nocache-batches 1,8,64]
                              [--torch-nocache-batches 1] [--new-tokens 128] [--prompt-len 16] [--k 8] [--shared-prompt-len 256]
-                             [--repeats 3] [--threads <cores>] [--torch-threads <threads>] [--ort-spin off]
+                             [--repeats 3] [--threads <cores>] [--torch-threads <threads>] [--ort-spin on]
                   --ops              exported graphs to measure: standard (default export: plain ONNX ops, cache concatenated
                                      by the graph), contrib (--ops contrib export: GroupQueryAttention, in-place cache) and/or
                                      standard-inplace (--ops standardinplace export: plain ops at opset 24, TensorScatter in-place cache)
-                  --ort-spin         on: ORT's intra-op threads busy-wait between kernels (ORT's default); off: they block
-                                     (the engine's default; faster when cores are shared)
+                  --ort-spin         on: ORT's intra-op threads busy-wait between kernels (ORT's and the engine's default);
+                                     off: they block (faster when cores are shared with other work)
                   --nocache-batches  batch sizes the ORT engine also runs without KV cache (work grows with the square
                                      of the length: batch 64 at 128 tokens is the longest part of the run)
                   --torch-nocache-batches  the same for TorchSharp's full-forward generation (slower still; informational)
@@ -90,7 +90,7 @@ static class SampleBench
             "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib, "standard-inplace" => GraphOps.StandardInPlace,
             _ => throw new ArgumentException($"--ops takes standard, contrib and/or standard-inplace, got '{o}'"),
         }).ToArray();
-        bool spin = a.String("ort-spin", "off") switch
+        bool spin = a.String("ort-spin", "on") switch
         {
             "on" => true, "off" => false,
             var x => throw new ArgumentException($"--ort-spin takes on or off, got '{x}'"),

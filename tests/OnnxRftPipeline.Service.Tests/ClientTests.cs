@@ -71,19 +71,25 @@ public class ClientTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         Assert.Equal(0, client.Retries);
     }
 
+    /// <summary>Five prompts "Q: i+addend" in a fresh folder and a service sampling job over them, two prompts per part.</summary>
+    async Task<(string Dir, SampleJobOptions Options)> RemoteJob(string tag, int addend, int k, int maxNewTokens, int seed)
+    {
+        var dir = Path.Combine(f.Root, tag + "-" + Guid.NewGuid().ToString("N")[..8]);
+        await PartFiles.WritePartAsync(Path.Combine(dir, "prompts"), 0, Enumerable.Range(0, 5).Select(i => new SftExample
+        {
+            Id = $"ex-{i}", Prompt = $"Q: {i}+{addend}\n", Response = $"{i + addend}", Answer = $"{i + addend}", Task = "addition", Source = "test",
+        }).ToList());
+        return (dir, new SampleJobOptions
+        {
+            Model = f.Host.BaseAddress.ToString(), Prompts = Path.Combine(dir, "prompts"), OutDir = Path.Combine(dir, "out"), K = k,
+            Verifier = "regex:pattern=[0-9]", PromptsPerPart = 2, Sampling = new SamplingSettings { Temperature = 1.0, MaxNewTokens = maxNewTokens, Seed = seed },
+        });
+    }
+
     [Fact]
     public async Task Sampling_through_the_service_writes_the_same_kind_of_candidates_as_a_local_job()
     {
-        var dir = Path.Combine(f.Root, "remote-" + Guid.NewGuid().ToString("N")[..8]);
-        await PartFiles.WritePartAsync(Path.Combine(dir, "prompts"), 0, Enumerable.Range(0, 5).Select(i => new SftExample
-        {
-            Id = $"ex-{i}", Prompt = $"Q: {i}+1\n", Response = $"{i + 1}", Answer = $"{i + 1}", Task = "addition", Source = "test",
-        }).ToList());
-        var o = new SampleJobOptions
-        {
-            Model = f.Host.BaseAddress.ToString(), Prompts = Path.Combine(dir, "prompts"), OutDir = Path.Combine(dir, "out"), K = 3,
-            Verifier = "regex:pattern=[0-9]", PromptsPerPart = 2, Sampling = new SamplingSettings { Temperature = 1.0, MaxNewTokens = 8, Seed = 7 },
-        };
+        var (dir, o) = await RemoteJob("remote", addend: 1, k: 3, maxNewTokens: 8, seed: 7);
         using var client = new CompletionsClient(f.Host.BaseAddress);
         var summary = await RemoteSampleJob.RunAsync(o, client, f.Host.BaseAddress.ToString());
         Assert.Equal(5, summary.Prompts);
@@ -104,16 +110,7 @@ public class ClientTests(ServiceFixture f) : IClassFixture<ServiceFixture>
     [Fact]
     public async Task A_killed_service_job_resumed_produces_the_same_files_and_refuses_other_settings()
     {
-        var dir = Path.Combine(f.Root, "remote-resume-" + Guid.NewGuid().ToString("N")[..8]);
-        await PartFiles.WritePartAsync(Path.Combine(dir, "prompts"), 0, Enumerable.Range(0, 5).Select(i => new SftExample
-        {
-            Id = $"ex-{i}", Prompt = $"Q: {i}+2\n", Response = $"{i + 2}", Answer = $"{i + 2}", Task = "addition", Source = "test",
-        }).ToList());
-        var o = new SampleJobOptions
-        {
-            Model = f.Host.BaseAddress.ToString(), Prompts = Path.Combine(dir, "prompts"), OutDir = Path.Combine(dir, "out"), K = 2,
-            Verifier = "regex:pattern=[0-9]", PromptsPerPart = 2, Sampling = new SamplingSettings { Temperature = 1.0, MaxNewTokens = 6, Seed = 3 },
-        };
+        var (_, o) = await RemoteJob("remote-resume", addend: 2, k: 2, maxNewTokens: 6, seed: 3);
         using var client = new CompletionsClient(f.Host.BaseAddress);
         await RemoteSampleJob.RunAsync(o, client, f.Host.BaseAddress.ToString());
         var parts = Directory.GetFiles(o.OutDir, "part-*.parquet").Order().ToArray();

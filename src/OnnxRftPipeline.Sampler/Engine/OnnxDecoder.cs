@@ -28,7 +28,7 @@ public sealed class OnnxDecoder : IDisposable
     /// </summary>
     public bool SharesPastPresent { get; }
 
-    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = false)
+    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = true)
     {
         io ??= new DecoderIo();
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
@@ -39,10 +39,10 @@ public sealed class OnnxDecoder : IDisposable
             IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount,
             InterOpNumThreads = 1,
         };
-        // ORT's intra-op threads busy-wait between kernels by default. A decode step is many small kernels, and on a machine
-        // whose cores are shared (other jobs, a container's CPU quota) the spinning thread competes with the one doing the
-        // work: measured on 2 shared cores, the small preset's decode step took 2-2.5x longer with spinning (batch 1 and 64).
-        // Blocking costs a wake-up per parallel kernel instead; spinWait restores ORT's default for dedicated cores.
+        // ORT's intra-op threads busy-wait between kernels by default, and that is kept: on a quiet 2-core machine
+        // (`scripts/bench sample`, small preset) spinning decoded 3-18 % faster at batch 1 and 11-30 % at batch 8
+        // (mixed at 64). On cores shared with other work the spinning thread competes with the one doing the work
+        // (2-2.5x slower steps under load, and it starves TorchSharp in the same process): spinWait = false blocks.
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinWait ? "1" : "0");
         _session = new InferenceSession(modelPath, so);
         var inputs = _session.InputMetadata;
@@ -70,7 +70,7 @@ public sealed class OnnxDecoder : IDisposable
     }
 
     /// <summary>A model folder's decoder with the I/O names and cache sharing its genai_config.json declares.</summary>
-    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = false) =>
+    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = true) =>
         new(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait);
 
     /// <summary>
