@@ -76,10 +76,10 @@ public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<Unint
     static async Task<List<string>> NextSet(string run) =>
         (await PartFiles.ReadAllAsync<NextStageRow>(Path.Combine(run, "next"))).Select(r => $"{r.Id}|{r.Origin}|{r.Response}|{r.Weight}").ToList();
 
-    static async Task<List<string>> Predictions(string run, string arm) =>
+    internal static async Task<List<string>> Predictions(string run, string arm) =>
         (await PartFiles.ReadAllAsync<EvalResultRow>(Path.Combine(run, "eval", arm, "results"))).Select(r => $"{r.ExampleId}|{r.Prediction}|{r.Correct}").ToList();
 
-    static void AssertSameWeights(string a, string b)
+    internal static void AssertSameWeights(string a, string b)
     {
         var x = SafeTensors.Read(a);
         var y = SafeTensors.Read(b);

@@ -85,8 +85,8 @@ public class SpinCycleTests
             Assert.All(resumed.Manifest.Stages, s => Assert.Equal("done", s.Status));
             Assert.Equal(1, resumed.Manifest.Stage("spin1-train").Attempts);   // finished stages are not redone
             Assert.Contains("\"event\":\"resume\"", File.ReadAllText(Path.Combine(dir, "spin/s2/train/run_log.jsonl")));
-            AssertSameWeights(Path.Combine(run, "spin/s2/train/checkpoint/model.safetensors"), Path.Combine(dir, "spin/s2/train/checkpoint/model.safetensors"));
-            Assert.Equal(await Predictions(run), await Predictions(dir));
+            CycleResumeTests.AssertSameWeights(Path.Combine(run, "spin/s2/train/checkpoint/model.safetensors"), Path.Combine(dir, "spin/s2/train/checkpoint/model.safetensors"));
+            Assert.Equal(await CycleResumeTests.Predictions(run, "spin"), await CycleResumeTests.Predictions(dir, "spin"));
         }
         finally { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
     }
@@ -116,18 +116,5 @@ public class SpinCycleTests
     {
         var line = File.ReadLines(Path.Combine(run, $"spin/s{stage}/train/run_log.jsonl")).First(l => l.Contains("\"event\":\"start\""));
         return JsonDocument.Parse(line).RootElement;
-    }
-
-    static async Task<List<string>> Predictions(string run) =>
-        (await PartFiles.ReadAllAsync<EvalResultRow>(Path.Combine(run, "eval", "spin", "results"))).Select(r => $"{r.ExampleId}|{r.Prediction}|{r.Correct}").ToList();
-
-    static void AssertSameWeights(string a, string b)
-    {
-        var x = SafeTensors.Read(a);
-        var y = SafeTensors.Read(b);
-        Assert.Equal(x.Keys.Order(), y.Keys.Order());
-        foreach (var (name, t) in x)
-            for (int i = 0; i < t.Data.Length; i++)
-                Assert.True(Math.Abs(t.Data[i] - y[name].Data[i]) <= 1e-5, $"{name}[{i}]: {t.Data[i]} vs {y[name].Data[i]}");
     }
 }
