@@ -15,10 +15,10 @@ static class TrainQualityBench
 {
     public static int Run(string[] args)
     {
-        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep");
+        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep", "train-difficulty", "dump-wrong");
         if (a.Help)
         {
-            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 18000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)]");
+            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 18000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)] [--train-difficulty easy=W,medium=W,hard=W (train split only; eval keeps the task mix)] [--dump-wrong FILE (wrong answers: prompt, expected, output)]");
             return 0;
         }
         var preset = a.String("preset", "small");
@@ -28,10 +28,12 @@ static class TrainQualityBench
         int epochs = a.Int("epochs", 4), batch = a.Int("batch", 32), threads = a.Int("threads", Environment.ProcessorCount);
         double lr = a.Double("lr", 2e-3);
 
-        var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli());
+        var trainMix = a.StringOrNull("train-difficulty") is { } mix ? WeightMix<Difficulty>.Parse(mix, "--train-difficulty") : null;
+        var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli(), trainMix);
         var train = data.Train.Select(e => new TrainExample(e.Id, e.Prompt, e.Response)).ToList();
         var eval = data.Eval.Select(e => (Example: new TrainExample(e.Id, e.Prompt, e.Response), Answer: e.Answer!, Difficulty: DifficultyOf(e.Metadata))).ToList();
-        Console.WriteLine($"bench train-quality: preset {preset}, {train.Count} train / {eval.Count} eval addition problems, budget {minutes} min, {threads} threads");
+        Console.WriteLine($"bench train-quality: preset {preset}, {train.Count} train / {eval.Count} eval addition problems, budget {minutes} min, {threads} threads" +
+                          (trainMix is null ? "" : $", train difficulty {string.Join(",", trainMix.Items.Select(i => $"{i.Key.ToString().ToLowerInvariant()}={i.Weight:F2}"))}"));
         var keep = a.StringOrNull("keep");
         var outDir = keep is not null ? Path.GetFullPath(keep) : Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
         try
@@ -53,6 +55,7 @@ static class TrainQualityBench
             int correct = 0, exact = 0;
             var byDifficulty = new SortedDictionary<string, (int Correct, int Total)>(StringComparer.Ordinal);
             int wrongStep = 0, wrongFinalOnly = 0;
+            var wrong = new List<string>();
             foreach (var chunk in eval.Chunk(100))
             {
                 var outputs = ReferenceGenerator.Greedy(model, tok, chunk.Select(e => e.Example.Prompt).ToList(), 96);
@@ -62,6 +65,7 @@ static class TrainQualityBench
                     if (ok) correct++;
                     var (c, t) = byDifficulty.GetValueOrDefault(e.Difficulty);
                     byDifficulty[e.Difficulty] = (c + (ok ? 1 : 0), t + 1);
+                    if (!ok) wrong.Add($"{e.Difficulty}\t{Escape(e.Example.Prompt)}\t{Escape(e.Example.Response)}\t{Escape(output)}");
                     if (!ok && StepsOf(output).SequenceEqual(StepsOf(e.Example.Response))) wrongFinalOnly++;
                     else if (!ok) wrongStep++;
                     if (output == e.Example.Response) exact++;
@@ -73,6 +77,11 @@ static class TrainQualityBench
             Console.WriteLine($"  eval response exact match: {exact}/{eval.Count} = {(double)exact / eval.Count:P1}");
             Console.WriteLine($"  answer exact match by difficulty: {string.Join(", ", byDifficulty.Select(kv => $"{kv.Key} {kv.Value.Correct}/{kv.Value.Total}"))}");
             Console.WriteLine($"  wrong answers: {wrongStep} with a wrong worked step, {wrongFinalOnly} with every step right but the final line wrong");
+            if (a.StringOrNull("dump-wrong") is { } dump)
+            {
+                File.WriteAllLines(dump, ["difficulty\tprompt\texpected\toutput", .. wrong]);
+                Console.WriteLine($"  wrong answers written to {dump}");
+            }
             if (keep is not null) Console.WriteLine($"  checkpoint kept: {result.CheckpointDir}");
             return 0;
         }
@@ -84,6 +93,8 @@ static class TrainQualityBench
 
     // The worked lines before the "####" answer line: tells a wrong column step from a wrong read-back of the sums.
     static string[] StepsOf(string response) => response.Split('\n').TakeWhile(l => !l.StartsWith("####", StringComparison.Ordinal)).ToArray();
+
+    static string Escape(string text) => text.Replace("\n", "\\n").Replace("\t", "\\t");
 
     static string DifficultyOf(string metadataJson)
     {

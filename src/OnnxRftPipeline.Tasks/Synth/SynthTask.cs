@@ -15,7 +15,7 @@ public interface ISynthTask
     string Description { get; }
     /// <summary>A spec for <c>OnnxRftPipeline.Contracts.Verifiers.VerifierFactory</c> that accepts exactly the right answers.</summary>
     string DefaultVerifier { get; }
-    SynthDataset Generate(int n, int evalN, int seed, SynthOptions options);
+    SynthDataset Generate(int n, int evalN, int seed, SynthOptions options, WeightMix<Difficulty>? trainDifficulty = null);
 }
 
 /// <summary>
@@ -38,14 +38,16 @@ public abstract class SynthTask : ISynthTask
     /// <summary>A final answer different from <paramref name="answer"/> that the default verifier rejects.</summary>
     protected internal abstract string WrongAnswer(Random rng, string answer);
 
-    public SynthDataset Generate(int n, int evalN, int seed, SynthOptions options)
+    /// <param name="trainDifficulty">A difficulty mix for the train split only (a training recipe); the eval split
+    /// keeps <paramref name="options"/>' mix, so it is the same split whatever the train mix.</param>
+    public SynthDataset Generate(int n, int evalN, int seed, SynthOptions options, WeightMix<Difficulty>? trainDifficulty = null)
     {
         if (n < 0) throw new SynthException($"{Name}: --n must be ≥ 0, got {n}.");
         if (evalN < 0) throw new SynthException($"{Name}: --eval-n must be ≥ 0, got {evalN}.");
         options.Validate();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var eval = MakeSplit("eval", evalN, new Random(seed), options, noisy: 0, seen);
-        var train = MakeSplit("train", n, new Random(SynthRandom.DeriveSeed(seed, 1)), options,
+        var train = MakeSplit("train", n, new Random(SynthRandom.DeriveSeed(seed, 1)), options with { Difficulty = trainDifficulty ?? options.Difficulty },
             noisy: (int)Math.Round(options.Noise * n, MidpointRounding.AwayFromZero), seen);
         return new SynthDataset(train, eval);
     }
