@@ -123,6 +123,18 @@ public class SynthTaskTests
     }
 
     [Fact]
+    public void A_train_difficulty_mix_changes_only_the_train_split()
+    {
+        var task = BundledTasks.Get("addition");
+        var plain = task.Generate(200, 60, seed: 5, SynthOptions.Default);
+        var hardTrain = task.Generate(200, 60, seed: 5, SynthOptions.Default, WeightMix<Difficulty>.Parse("hard", "test"));
+        Assert.Equal(plain.Eval.Select(r => r.Prompt + r.Response + r.Metadata), hardTrain.Eval.Select(r => r.Prompt + r.Response + r.Metadata));
+        Assert.Contains(hardTrain.Eval, r => Meta(r, "difficulty") == "easy");
+        Assert.All(hardTrain.Train, r => Assert.Equal("hard", Meta(r, "difficulty")));
+        Assert.Empty(hardTrain.Train.Select(r => r.Prompt).Intersect(hardTrain.Eval.Select(r => r.Prompt)));
+    }
+
+    [Fact]
     public void Addition_steps_are_correct_columns_with_carries()
     {
         var d = Make("addition", 300, 0, seed: 4);
