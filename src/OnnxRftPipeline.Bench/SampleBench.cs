@@ -152,6 +152,12 @@ static class SampleBench
                 }
             }
             MeasurePeaks("start");
+            double bandwidth = MemoryBandwidth.Measure(threads);
+            long llc = LastLevelCacheBytes();
+            // A batch-1 step reads every weight once; they fit the last-level cache, so its bandwidth bounds that step.
+            double cacheBandwidth = MemoryBandwidth.Measure(threads, megabytes: Math.Max(1, (int)(matmulParams * sizeof(float) >> 20)));
+            Console.WriteLine($"  read bandwidth: memory {bandwidth / 1e9:F1} GB/s (512 MB buffer), {matmulParams * sizeof(float) >> 20} MB buffer (the weights) " +
+                              $"{cacheBandwidth / 1e9:F1} GB/s; {threads} threads; last-level cache {llc >> 20} MB");
             int bigBatch = batches.Max();
             double decodeShape = OrtMatmul.Measure(bigBatch, config.HiddenSize, config.IntermediateSize, threads);
             Console.WriteLine($"  ORT MatMul at the decode shape [{bigBatch},{config.HiddenSize}]x[{config.HiddenSize},{config.IntermediateSize}] (MLP up/gate at batch {bigBatch}): " +
@@ -223,6 +229,19 @@ static class SampleBench
             Console.WriteLine("  tokens/s = decode tokens per second (all rows); FLOP/s = the ORT cache run's useful work: 2 x matmul params");
             Console.WriteLine("  + 4 x layers x hidden x context (QK and PV) per token. ORT/Torch compares with TorchSharp's KV-cache loop;");
             Console.WriteLine("  TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method).");
+            if (batches.Contains(1))
+            {
+                double weightSeconds = matmulParams * (double)sizeof(float) / cacheBandwidth;
+                Console.WriteLine($"  batch 1: each step reads {matmulParams * sizeof(float) / 1e6:F1} MB of fp32 weights: at {cacheBandwidth / 1e9:F1} GB/s that alone takes " +
+                                  $"{weightSeconds * 1e6:F0} us, at most {1 / weightSeconds:F0} tokens/s.");
+            }
+            if (batches.Contains(GoalBatch))
+            {
+                var (ceiling, kvBytes, boundSteps) = Roofline(config, matmulParams, GoalBatch, promptLen, newTokens, peak, bandwidth, llc);
+                Console.WriteLine($"  roofline at batch {GoalBatch}: the decode steps read {kvBytes / 1e9:F2} GB of fp32 KV cache; in {boundSteps} of {newTokens - 1} steps");
+                Console.WriteLine($"  cache + weights outgrow the {llc >> 20} MB last-level cache. Even with matmuls at peak and reads at {bandwidth / 1e9:F1} GB/s fully");
+                Console.WriteLine($"  overlapped, the FLOP share at batch {GoalBatch} is at most {ceiling:P0}.");
+            }
             Console.WriteLine($"  check (batch {batches[0]}, tokens before each row's first difference): ORT and TorchSharp greedy tokens agree on {string.Join(", ", agreement)}");
 
             Console.WriteLine();
@@ -298,6 +317,47 @@ static class SampleBench
         for (int i = 1; i < newTokens; i++)
             sum += 2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i);
         return sum * batch;
+    }
+
+    /// <summary>
+    /// An upper bound on the FLOP share of a batch's decode: per step the longer of its FLOPs at peak and its KV-cache
+    /// reads at the measured bandwidth (counted only once cache and weights no longer fit the last-level cache).
+    /// </summary>
+    static (double Ceiling, double KvBytes, int BoundSteps) Roofline(LlamaConfig c, long matmulParams, int batch, int promptLen, int newTokens,
+        double peak, double bandwidth, long llc)
+    {
+        double flops = 0, seconds = 0, kvTotal = 0;
+        int bound = 0;
+        for (int i = 1; i < newTokens; i++)
+        {
+            double f = batch * (2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i));
+            double kv = 2.0 * c.NumHiddenLayers * batch * c.NumKeyValueHeads * c.HeadDim * (promptLen + i) * sizeof(float);
+            kvTotal += kv;
+            bool fromMemory = kv + matmulParams * sizeof(float) > llc;
+            if (fromMemory) bound++;
+            flops += f;
+            seconds += Math.Max(f / peak, fromMemory ? kv / bandwidth : 0);
+        }
+        return (flops / seconds / peak, kvTotal, bound);
+    }
+
+    static long LastLevelCacheBytes()
+    {
+        // Linux sysfs; elsewhere assume the cache holds nothing, which only lowers the ceiling printed from it.
+        try
+        {
+            var dir = "/sys/devices/system/cpu/cpu0/cache";
+            var best = 0L;
+            foreach (var index in Directory.EnumerateDirectories(dir, "index*"))
+            {
+                var text = File.ReadAllText(Path.Combine(index, "size")).Trim();
+                long mult = text.EndsWith('K') ? 1024 : text.EndsWith('M') ? 1024 * 1024 : 1;
+                if (long.TryParse(text.TrimEnd('K', 'M'), out var v)) best = Math.Max(best, v * mult);
+            }
+            return best;
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
     }
 
     static double Median(List<double> xs) { var s = xs.Order().ToList(); return s[s.Count / 2]; }

@@ -1,8 +1,10 @@
+using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Verifiers;
 using OnnxRftPipeline.Tasks.Synth;
 using OnnxRftPipeline.Trainer.Checkpoints;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Generation;
+using OnnxRftPipeline.Trainer.Model;
 using OnnxRftPipeline.Trainer.Training;
 
 namespace OnnxRftPipeline.Bench;
@@ -15,10 +17,10 @@ static class TrainQualityBench
 {
     public static int Run(string[] args)
     {
-        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep", "train-difficulty", "dump-wrong");
+        var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep", "train-difficulty", "dump-wrong", "rope-theta", "heads");
         if (a.Help)
         {
-            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 18000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)] [--train-difficulty easy=W,medium=W,hard=W (train split only; eval keeps the task mix)] [--dump-wrong FILE (wrong answers: prompt, expected, output)]");
+            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 18000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)] [--train-difficulty easy=W,medium=W,hard=W (train split only; eval keeps the task mix)] [--dump-wrong FILE (wrong answers: prompt, expected, output)] [--rope-theta X] [--heads N (query and KV heads; same hidden size)]");
             return 0;
         }
         var preset = a.String("preset", "small");
@@ -34,6 +36,16 @@ static class TrainQualityBench
         var eval = data.Eval.Select(e => (Example: new TrainExample(e.Id, e.Prompt, e.Response), Answer: e.Answer!, Difficulty: DifficultyOf(e.Metadata))).ToList();
         Console.WriteLine($"bench train-quality: preset {preset}, {train.Count} train / {eval.Count} eval addition problems, budget {minutes} min, {threads} threads" +
                           (trainMix is null ? "" : $", train difficulty {string.Join(",", trainMix.Items.Select(i => $"{i.Key.ToString().ToLowerInvariant()}={i.Weight:F2}"))}"));
+        // Architecture experiments on the preset's shape: null keeps the preset exactly.
+        LlamaConfig? config = null;
+        if (a.StringOrNull("rope-theta") is not null || a.StringOrNull("heads") is not null)
+        {
+            config = Presets.Get(preset);
+            config.RopeTheta = a.Double("rope-theta", config.RopeTheta);
+            config.NumAttentionHeads = config.NumKeyValueHeads = a.Int("heads", config.NumAttentionHeads);
+            config.Validate("bench train-quality");
+            Console.WriteLine($"  architecture: {config.NumAttentionHeads} heads of {config.HeadDim}, rope_theta {config.RopeTheta}");
+        }
         var keep = a.StringOrNull("keep");
         var outDir = keep is not null ? Path.GetFullPath(keep) : Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
         try
@@ -47,7 +59,7 @@ static class TrainQualityBench
             });
             var result = SftTrainer.Run(new TrainOptions
             {
-                Examples = train, OutDir = outDir, Preset = preset, Epochs = epochs, BatchSize = batch, Threads = threads,
+                Examples = train, OutDir = outDir, Preset = preset, Config = config, Epochs = epochs, BatchSize = batch, Threads = threads,
                 LearningRate = lr, RecordTrajectories = false, TimeLimit = TimeSpan.FromMinutes(minutes), RunId = "bench-quality",
             }, progress);
             var (model, tok) = Checkpoint.Load(result.CheckpointDir);
