@@ -128,11 +128,14 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
                 var s = cfg.Service is null ? await SampleVerb.RunWithProgressAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
                 rec.Metrics["prompts"] = s.Prompts;
+                rec.Metrics["prompts_resumed"] = s.PromptsResumed;
                 rec.Metrics["candidates"] = s.Candidates;
+                rec.Metrics["distinct_candidates"] = s.DistinctCandidates;
+                rec.Metrics["prompts_with_accepted"] = s.PromptsWithAccepted;
                 rec.Metrics["accepted"] = s.Accepted;
                 rec.Metrics["sampled_tokens"] = s.SampledTokens;
             }, ct);
-            sample = SampleSummaryOf(stages.Manifest.Stage(Stage("sample")));
+            sample = SampleSummaryOf(stages.Manifest.Stage(Stage("sample")), stages.Path(Dir("candidates")));
 
             await stages.RunAsync(Stage("build"), [shared.Train, Dir("hardness"), Dir("candidates")], [Dir("next")], async (rec, token) =>
             {
@@ -241,10 +244,14 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
             I("generated_rows"), I("original_rows"), I("hard") == 0 ? 0 : (double)I("generated_rows") / I("hard"), I("candidates_seen"), I("duplicates_removed"));
     }
 
-    /// <summary>A sample stage's summary as recorded in the manifest.</summary>
-    static SampleSummary SampleSummaryOf(StageRecord rec)
+    /// <summary>
+    /// A sample stage's summary as recorded in the manifest, so a resumed cycle that skips the stage reports the same
+    /// numbers. The cycle always samples from the probe it exported as models/probe/v1.
+    /// </summary>
+    static SampleSummary SampleSummaryOf(StageRecord rec, string outDir)
     {
         long L(string k) => (long)rec.Metrics.GetValueOrDefault(k);
-        return new SampleSummary((int)L("prompts"), 0, L("candidates"), 0, L("accepted"), 0, L("sampled_tokens"), rec.Seconds, "", "v1");
+        return new SampleSummary((int)L("prompts"), (int)L("prompts_resumed"), L("candidates"), L("distinct_candidates"), L("accepted"),
+            (int)L("prompts_with_accepted"), L("sampled_tokens"), rec.Seconds, outDir, "v1");
     }
 }
