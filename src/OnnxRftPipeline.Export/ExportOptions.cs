@@ -26,7 +26,7 @@ public enum WeightQuantization
     /// <summary>
     /// Every projection with a weight initializer (fused Q|K|V, o_proj, fused gate|up, down_proj, lm_head) becomes
     /// com.microsoft DynamicQuantizeMatMul: int8 weights [K,N] with one symmetric scale per output column
-    /// (max |W[:,n]| / 127, zero point 0), activations quantized to uint8 per call by ONNX Runtime. Logits and KV cache stay fp32,
+    /// (max |W[:,n]| / 63: seven bits, see Int8Weights; zero point 0), activations quantized to uint8 per call by ONNX Runtime. Logits and KV cache stay fp32,
     /// so the graph's inputs and outputs are unchanged; the graph needs ONNX Runtime whatever <see cref="GraphOps"/> says.
     /// </summary>
     Int8,
