@@ -53,8 +53,26 @@ static class SampleBench
         return new Timing(first, sw.Elapsed.TotalSeconds - first, tokens);
     }
 
-    /// <summary>One exported graph and its decoder: the standard-ops default or the contrib-ops option.</summary>
+    /// <summary>One exported graph and its decoder: a graph flavour, with fp32 or int8 projection weights.</summary>
     sealed record Variant(string Name, OnnxDecoder Decoder);
+
+    /// <summary>The --ops default: every graph flavour in fp32, and the contrib graph with int8 weights.</summary>
+    const string DefaultOps = "standard,contrib,standard-inplace,contrib-int8";
+
+    /// <summary>An --ops name: a graph flavour (standard, contrib, standard-inplace), "-int8" for int8 projection weights.</summary>
+    static (GraphOps Ops, WeightQuantization Quantize) ParseVariant(string name)
+    {
+        bool int8 = name.EndsWith("-int8", StringComparison.Ordinal);
+        var ops = (int8 ? name[..^"-int8".Length] : name) switch
+        {
+            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib, "standard-inplace" => GraphOps.StandardInPlace,
+            _ => throw new ArgumentException($"--ops takes standard, contrib and/or standard-inplace, each optionally with -int8 (e.g. contrib-int8), got '{name}'"),
+        };
+        return (ops, int8 ? WeightQuantization.Int8 : WeightQuantization.None);
+    }
+
+    static string VariantName(GraphOps ops, WeightQuantization q) =>
+        OnnxExporter.GraphOpsName(ops) + (q == WeightQuantization.Int8 ? "-int8" : "");
 
     readonly record struct BatchResult(int Batch, string Ops, Timing Ort, Timing? OrtNoCache, Timing Torch, Timing? TorchNoCache);
 
@@ -65,12 +83,14 @@ static class SampleBench
         if (a.Help)
         {
             Console.WriteLine("""
-                bench sample [--preset small] [--ops standard,contrib,standard-inplace] [--batches 1,8,64] [--nocache-batches 1,8,64]
+                bench sample [--preset small] [--ops standard,contrib,standard-inplace,contrib-int8] [--batches 1,8,64] [--nocache-batches 1,8,64]
                              [--torch-nocache-batches 1] [--new-tokens 128] [--prompt-len 16] [--k 8] [--shared-prompt-len 256]
                              [--repeats 3] [--threads <cores>] [--torch-threads <threads>] [--ort-spin on]
                   --ops              exported graphs to measure: standard (default export: plain ONNX ops, cache concatenated
                                      by the graph), contrib (--ops contrib export: GroupQueryAttention, in-place cache) and/or
-                                     standard-inplace (--ops standardinplace export: plain ops at opset 24, TensorScatter in-place cache)
+                                     standard-inplace (--ops standardinplace export: plain ops at opset 24, TensorScatter in-place cache);
+                                     NAME-int8 (e.g. contrib-int8) is that graph exported with --quantize int8 (int8 projection weights,
+                                     DynamicQuantizeMatMul; approximate logits)
                   --ort-spin         on: ORT's intra-op threads busy-wait between kernels (ORT's and the engine's default);
                                      off: they block (faster when cores are shared with other work)
                   --nocache-batches  batch sizes the ORT engine also runs without KV cache (work grows with the square
@@ -84,12 +104,8 @@ static class SampleBench
             return 0;
         }
         var preset = a.String("preset", "small");
-        var opsNames = a.String("ops", "standard,contrib,standard-inplace").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var ops = opsNames.Select(o => o switch
-        {
-            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib, "standard-inplace" => GraphOps.StandardInPlace,
-            _ => throw new ArgumentException($"--ops takes standard, contrib and/or standard-inplace, got '{o}'"),
-        }).ToArray();
+        var opsNames = a.String("ops", DefaultOps).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var ops = opsNames.Select(ParseVariant).Distinct().ToArray();
         bool spin = a.String("ort-spin", "on") switch
         {
             "on" => true, "off" => false,
@@ -115,10 +131,10 @@ static class SampleBench
         try
         {
             var ckpt = RandomCheckpoint.Write(Path.Combine(root, "ckpt"), config, seed: 1);
-            foreach (var o in ops)
+            foreach (var (o, q) in ops)
             {
-                var name = OnnxExporter.GraphOpsName(o);
-                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", name), new ExportOptions { Ops = o }).OutDir;
+                var name = VariantName(o, q);
+                var dir = OnnxExporter.Export(ckpt, Path.Combine(root, "models", "bench", name), new ExportOptions { Ops = o, Quantize = q }).OutDir;
                 variants.Add(new Variant(name, OnnxDecoder.Open(ModelFolder.Load(dir), threads, spin)));
             }
             TorchSharp.torch.set_num_threads(torchThreads);
@@ -229,11 +245,15 @@ static class SampleBench
             Console.WriteLine("  tokens/s = decode tokens per second (all rows); FLOP/s = the ORT cache run's useful work: 2 x matmul params");
             Console.WriteLine("  + 4 x layers x hidden x context (QK and PV) per token. ORT/Torch compares with TorchSharp's KV-cache loop;");
             Console.WriteLine("  TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method).");
+            bool anyInt8 = ops.Any(o => o.Quantize == WeightQuantization.Int8);
+            if (anyInt8)
+                Console.WriteLine("  *-int8 rows: the same weights exported with --quantize int8 (int8 matmuls); their FLOP share is still against the fp32 peak.");
             if (batches.Contains(1))
             {
                 double weightSeconds = matmulParams * (double)sizeof(float) / cacheBandwidth;
                 Console.WriteLine($"  batch 1: each step reads {matmulParams * sizeof(float) / 1e6:F1} MB of fp32 weights: at {cacheBandwidth / 1e9:F1} GB/s that alone takes " +
-                                  $"{weightSeconds * 1e6:F0} us, at most {1 / weightSeconds:F0} tokens/s.");
+                                  $"{weightSeconds * 1e6:F0} us, at most {1 / weightSeconds:F0} tokens/s" +
+                                  (anyInt8 ? $" (int8: {matmulParams / 1e6:F1} MB, at most {cacheBandwidth / matmulParams:F0} tokens/s)." : "."));
             }
             if (batches.Contains(GoalBatch))
             {
@@ -242,7 +262,8 @@ static class SampleBench
                 Console.WriteLine($"  cache + weights outgrow the {llc >> 20} MB last-level cache. Even with matmuls at peak and reads at {bandwidth / 1e9:F1} GB/s fully");
                 Console.WriteLine($"  overlapped, the FLOP share at batch {GoalBatch} is at most {ceiling:P0}.");
             }
-            Console.WriteLine($"  check (batch {batches[0]}, tokens before each row's first difference): ORT and TorchSharp greedy tokens agree on {string.Join(", ", agreement)}");
+            Console.WriteLine($"  check (batch {batches[0]}, tokens before each row's first difference): ORT and TorchSharp greedy tokens agree on {string.Join(", ", agreement)}" +
+                              (anyInt8 ? " (int8 logits are approximate: a random model's near-ties make its rows diverge sooner)" : ""));
 
             Console.WriteLine();
             Console.WriteLine("goals");

@@ -18,6 +18,20 @@ public enum GraphOps
     StandardInPlace,
 }
 
+/// <summary>How the projection weights are stored.</summary>
+public enum WeightQuantization
+{
+    /// <summary>fp32 weights, plain MatMul (the default).</summary>
+    None,
+    /// <summary>
+    /// Every projection with a weight initializer (fused Q|K|V, o_proj, fused gate|up, down_proj, lm_head) becomes
+    /// com.microsoft DynamicQuantizeMatMul: int8 weights [K,N] with one symmetric scale per output column
+    /// (max |W[:,n]| / 63: seven bits, see Int8Weights; zero point 0), activations quantized to uint8 per call by ONNX Runtime. Logits and KV cache stay fp32,
+    /// so the graph's inputs and outputs are unchanged; the graph needs ONNX Runtime whatever <see cref="GraphOps"/> says.
+    /// </summary>
+    Int8,
+}
+
 public sealed record ExportOptions
 {
     /// <summary>Replace an existing version folder. Without it an existing folder is an error.</summary>
@@ -27,6 +41,8 @@ public sealed record ExportOptions
     /// <summary>Version recorded in rft_model.json; default: the output folder's name.</summary>
     public string? ModelVersion { get; init; }
     public GraphOps Ops { get; init; } = GraphOps.Standard;
+    /// <summary>Opt-in int8 projection weights (rft_model.json weight_quantization); default fp32.</summary>
+    public WeightQuantization Quantize { get; init; } = WeightQuantization.None;
     /// <summary>
     /// Weights go to model.onnx.data when their total size reaches this many bytes. Protobuf caps a
     /// message at 2 GiB, so the default keeps well below that; 0 forces external data.
@@ -36,4 +52,23 @@ public sealed record ExportOptions
     public int? ContextLength { get; init; }
     /// <summary>Clock for rft_model.json's export time (tests pin it).</summary>
     public Func<DateTime> UtcNow { get; init; } = () => DateTime.UtcNow;
+}
+
+public static class WeightQuantizationNames
+{
+    /// <summary>rft_model.json's weight_quantization value and the `--quantize` spelling.</summary>
+    public static string Name(WeightQuantization q) => q switch
+    {
+        WeightQuantization.None => "none",
+        WeightQuantization.Int8 => "int8",
+        _ => throw new ArgumentOutOfRangeException(nameof(q), q, null),
+    };
+
+    /// <summary>Parses a `--quantize` value (case-insensitive); anything else is an error naming the option.</summary>
+    public static WeightQuantization Parse(string? text, string option = "--quantize") => text?.Trim().ToLowerInvariant() switch
+    {
+        "none" => WeightQuantization.None,
+        "int8" => WeightQuantization.Int8,
+        _ => throw new ArgumentException($"{option} takes none or int8, got '{text}'"),
+    };
 }

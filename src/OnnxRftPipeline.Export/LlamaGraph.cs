@@ -25,7 +25,10 @@ public static class LlamaGraph
     /// (a row that is all padding) gets a uniform softmax instead of NaN; exp(-1e9 - max) is 0 in fp32.</summary>
     public const float MaskedBias = -1e9f;
 
-    public static ModelProto Build(LlamaCheckpoint ckpt, GraphOps ops)
+    /// <summary>A projection weight [In, Out] (transposed from the checkpoint's [out, in]) and its initializer name.</summary>
+    sealed record Weight(string Name, int In, int Out, float[] Data);
+
+    public static ModelProto Build(LlamaCheckpoint ckpt, GraphOps ops, WeightQuantization quantize = WeightQuantization.None)
     {
         var c = ckpt.Config;
         var g = new OnnxGraphBuilder();
@@ -48,15 +51,15 @@ public static class LlamaGraph
         }
 
         // Weights: linear layers stored transposed ([in, out]) so every projection is one MatMul.
-        string Linear(string name)
+        Weight Linear(string name)
         {
             var t = ckpt.Tensors[name];
-            return g.Initializer(name + ".T", [t.Shape[1], t.Shape[0]], Transpose(t.Data, (int)t.Shape[0], (int)t.Shape[1]));
+            return new Weight(name + ".T", (int)t.Shape[1], (int)t.Shape[0], Transpose(t.Data, (int)t.Shape[0], (int)t.Shape[1]));
         }
         // Projections of the same input stored side by side ([in, out1 + out2 + …]): one MatMul (and one bigger, more
         // efficient GEMM) instead of several, then a Split. Fewer kernels per layer matters most at batch 1, where each
         // kernel's fixed cost outweighs its arithmetic.
-        string FusedLinear(string hint, params string[] names)
+        Weight FusedLinear(string name, params string[] names)
         {
             var parts = names.Select(n => ckpt.Tensors[n]).ToArray();
             int inDim = (int)parts[0].Shape[1], outDim = parts.Sum(t => (int)t.Shape[0]);
@@ -70,7 +73,18 @@ public static class LlamaGraph
                         fused[i * outDim + col + r] = t.Data[r * inDim + i];
                 col += o;
             }
-            return g.Initializer(hint, [inDim, outDim], fused);
+            return new Weight(name, inDim, outDim, fused);
+        }
+        // input · W: a float MatMul, or with int8 weights com.microsoft DynamicQuantizeMatMul (inputs A, B int8 [in, out],
+        // b_scale float [out] = one scale per output column; b_zero_point omitted = 0, symmetric; no bias).
+        string Project(string input, Weight w, string? output = null)
+        {
+            if (quantize == WeightQuantization.None)
+                return g.Op("MatMul", [input, g.Initializer(w.Name, [w.In, w.Out], w.Data)], output);
+            var (q, scales) = Int8Weights.Quantize(w.Data, w.In, w.Out);
+            return g.Op("DynamicQuantizeMatMul",
+                [input, g.InitializerInt8(w.Name + Int8Weights.QuantizedSuffix, [w.In, w.Out], q), g.Initializer(w.Name + Int8Weights.ScaleSuffix, [w.Out], scales)],
+                output, MicrosoftDomain);
         }
         string[] SplitLast(string input, string hint, params long[] sizes)
             => g.OpMulti("Split", [input, g.ConstInt64("split_" + hint, sizes)], sizes.Select(_ => g.Fresh(hint)).ToArray(), attrs: Attr("axis", -1L));
@@ -108,13 +122,12 @@ public static class LlamaGraph
         var h = Norm(x, LlamaConfig.Names.InputNorm(0));
         for (int l = 0; l < c.NumHiddenLayers; l++)
         {
-            string Project(string input, string w) => g.Op("MatMul", [input, Linear(w)]);
             string Heads(string projected, string shape)
                 => g.Op("Transpose", [g.Op("Reshape", [projected, shape])], attrs: AttrInts("perm", 0, 2, 1, 3));
             string ctx;
             // Q, K and V in one projection [B, S, (nH + 2·kvH)·D].
-            var qkv = g.Op("MatMul", [h, FusedLinear($"model.layers.{l}.self_attn.qkv_proj.weight.T",
-                LlamaConfig.Names.Q(l), LlamaConfig.Names.K(l), LlamaConfig.Names.V(l))]);
+            var qkv = Project(h, FusedLinear($"model.layers.{l}.self_attn.qkv_proj.weight.T",
+                LlamaConfig.Names.Q(l), LlamaConfig.Names.K(l), LlamaConfig.Names.V(l)));
             if (ops == GraphOps.Contrib)
             {
                 // One fused kernel for rotary, attention and the cache append, fed the packed projection. It keeps each row's
@@ -171,22 +184,23 @@ public static class LlamaGraph
                 if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
                 ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
             }
-            var (afterAttn, h2) = AddNorm(x, Project(ctx, LlamaConfig.Names.O(l)), LlamaConfig.Names.PostAttnNorm(l));
+            var (afterAttn, h2) = AddNorm(x, Project(ctx, Linear(LlamaConfig.Names.O(l))), LlamaConfig.Names.PostAttnNorm(l));
 
             int I = c.IntermediateSize;
-            var gateUp = SplitLast(g.Op("MatMul", [h2, FusedLinear($"model.layers.{l}.mlp.gate_up_proj.weight.T",
-                LlamaConfig.Names.Gate(l), LlamaConfig.Names.Up(l))]), "gate_up", I, I);
+            var gateUp = SplitLast(Project(h2, FusedLinear($"model.layers.{l}.mlp.gate_up_proj.weight.T",
+                LlamaConfig.Names.Gate(l), LlamaConfig.Names.Up(l))), "gate_up", I, I);
             var (gate, up) = (gateUp[0], gateUp[1]);
             var act = g.Op("Mul", [g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]), up]);
             var nextNorm = l + 1 < c.NumHiddenLayers ? LlamaConfig.Names.InputNorm(l + 1) : LlamaConfig.Names.FinalNorm;
-            (x, h) = AddNorm(afterAttn, Project(act, LlamaConfig.Names.Down(l)), nextNorm);
+            (x, h) = AddNorm(afterAttn, Project(act, Linear(LlamaConfig.Names.Down(l))), nextNorm);
         }
 
-        // Tied: transpose the embedding in the graph (ORT folds it once at load) instead of storing it twice.
-        var lmHead = c.TieWordEmbeddings
-            ? g.Op("Transpose", [embed], attrs: AttrInts("perm", 1, 0))
-            : Linear(LlamaConfig.Names.LmHead);
-        g.Op("MatMul", [h, lmHead], "logits");
+        // Tied: transpose the embedding in the graph (ORT folds it once at load) instead of storing it twice. With int8 weights
+        // the head is a quantized copy of the transposed embedding (the Gather above still needs the float table).
+        if (c.TieWordEmbeddings && quantize == WeightQuantization.None)
+            g.Op("MatMul", [h, g.Op("Transpose", [embed], attrs: AttrInts("perm", 1, 0))], "logits");
+        else
+            Project(h, Linear(ckpt.LmHeadName), "logits");
 
         var model = new ModelProto
         {

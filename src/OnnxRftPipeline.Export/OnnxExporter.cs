@@ -34,7 +34,7 @@ public static class OnnxExporter
         Directory.CreateDirectory(tmp);
         try
         {
-            var model = LlamaGraph.Build(ckpt, options.Ops);
+            var model = LlamaGraph.Build(ckpt, options.Ops, options.Quantize);
             bool external = OnnxModelWriter.InitializerBytes(model) >= options.ExternalDataThresholdBytes;
             var modelFiles = OnnxModelWriter.Write(model, tmp, ModelFile, external);
 
@@ -59,6 +59,7 @@ public static class OnnxExporter
                 Exporter = $"OnnxRftPipeline.Export {typeof(OnnxExporter).Assembly.GetName().Version}",
                 OnnxOpset = LlamaGraph.OpsetFor(options.Ops),
                 GraphOps = GraphOpsName(options.Ops),
+                WeightQuantization = WeightQuantizationNames.Name(options.Quantize),
                 ModelFiles = modelFiles.ToArray(),
                 MaxPositionEmbeddings = c.MaxPositionEmbeddings,
             };

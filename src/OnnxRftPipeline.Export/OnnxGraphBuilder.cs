@@ -51,6 +51,17 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>An int8 initializer (raw little-endian bytes, as ONNX stores INT8 raw_data).</summary>
+    public string InitializerInt8(string name, long[] dims, sbyte[] data)
+    {
+        _names.Add(name);
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8 };
+        t.Dims.AddRange(dims);
+        t.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+        Graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>
     /// The finished graph: initializers that no node reads (and no graph output names) are dropped, so a model can
     /// declare its constants up front without ORT warning at load about each one a configuration leaves unused.

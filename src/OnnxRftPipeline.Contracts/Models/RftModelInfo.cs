@@ -24,6 +24,11 @@ public sealed class RftModelInfo
     [JsonPropertyName("onnx_opset")] public int OnnxOpset { get; set; }
     /// <summary>Graph variant: "standard" (default ONNX ops only), "contrib" (com.microsoft CPU ops) or "standard-inplace" (default ops, opset 24, in-place cache).</summary>
     [JsonPropertyName("graph_ops")] public string GraphOps { get; set; } = "standard";
+    /// <summary>
+    /// How the projection weights are stored: "none" (fp32 MatMul) or "int8" (com.microsoft DynamicQuantizeMatMul: int8 weights,
+    /// one symmetric scale per output column; approximate logits, needs ONNX Runtime). Folders written before the field existed read as "none".
+    /// </summary>
+    [JsonPropertyName("weight_quantization")] public string WeightQuantization { get; set; } = "none";
     /// <summary>Every file of the folder the model needs besides the tokenizer (model.onnx, model.onnx.data).</summary>
     [JsonPropertyName("model_files")] public string[] ModelFiles { get; set; } = [];
     /// <summary>Largest position the graph's rotary table covers; positions beyond are clamped.</summary>

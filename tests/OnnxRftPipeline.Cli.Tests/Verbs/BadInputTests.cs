@@ -73,6 +73,41 @@ public class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
+    static string RandomCheckpointDir() => OnnxRftPipeline.Export.RandomCheckpoint.Write(Temp(), new OnnxRftPipeline.Contracts.Models.LlamaConfig
+    {
+        HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
+        VocabSize = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Size, MaxPositionEmbeddings = 32,
+        BosTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Bos, EosTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Eos,
+        PadTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Pad,
+    }, seed: 1);
+
+    [Theory]
+    [InlineData("int4")]
+    [InlineData("fp16")]
+    public async Task Export_with_a_bad_quantize_value_exits_2_names_the_option_and_writes_nothing(string value)
+    {
+        var ckpt = RandomCheckpointDir();
+        var outDir = Path.Combine(Temp(), "m", "v1");
+        var err = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(err);
+        int code;
+        try { code = await Rft("export", "--checkpoint", ckpt, "--out", outDir, "--quantize", value); }
+        finally { Console.SetError(stderr); }
+        Assert.Equal(CliHost.BadInput, code);
+        Assert.Contains($"error: --quantize takes none or int8, got '{value}'", err.ToString());
+        Assert.False(Directory.Exists(Path.GetDirectoryName(outDir)));
+    }
+
+    [Fact]
+    public async Task Export_with_quantize_int8_records_it_in_rft_model_json()
+    {
+        var outDir = Path.Combine(Temp(), "m", "v1");
+        Assert.Equal(CliHost.Ok, await Rft("export", "--checkpoint", RandomCheckpointDir(), "--out", outDir, "--ops", "contrib", "--quantize", "int8"));
+        var info = OnnxRftPipeline.Contracts.Models.RftModelInfo.Load(Path.Combine(outDir, OnnxRftPipeline.Contracts.Models.RftModelInfo.FileName));
+        Assert.Equal(("int8", "contrib"), (info.WeightQuantization, info.GraphOps));
+    }
+
     [Fact]
     public async Task Unknown_options_are_rejected_with_a_non_zero_exit()
     {
