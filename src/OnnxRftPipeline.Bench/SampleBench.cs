@@ -170,10 +170,7 @@ static class SampleBench
             MeasurePeaks("start");
             double bandwidth = MemoryBandwidth.Measure(threads);
             long llc = LastLevelCacheBytes();
-            // A batch-1 step reads every weight once; they fit the last-level cache, so its bandwidth bounds that step.
-            double cacheBandwidth = MemoryBandwidth.Measure(threads, megabytes: Math.Max(1, (int)(matmulParams * sizeof(float) >> 20)));
-            Console.WriteLine($"  read bandwidth: memory {bandwidth / 1e9:F1} GB/s (512 MB buffer), {matmulParams * sizeof(float) >> 20} MB buffer (the weights) " +
-                              $"{cacheBandwidth / 1e9:F1} GB/s; {threads} threads; last-level cache {llc >> 20} MB");
+            Console.WriteLine($"  memory read bandwidth: {bandwidth / 1e9:F1} GB/s (512 MB buffer, {threads} threads); last-level cache {llc >> 20} MB");
             int bigBatch = batches.Max();
             double decodeShape = OrtMatmul.Measure(bigBatch, config.HiddenSize, config.IntermediateSize, threads);
             Console.WriteLine($"  ORT MatMul at the decode shape [{bigBatch},{config.HiddenSize}]x[{config.HiddenSize},{config.IntermediateSize}] (MLP up/gate at batch {bigBatch}): " +
@@ -248,13 +245,6 @@ static class SampleBench
             bool anyInt8 = ops.Any(o => o.Quantize == WeightQuantization.Int8);
             if (anyInt8)
                 Console.WriteLine("  *-int8 rows: the same weights exported with --quantize int8 (int8 matmuls); their FLOP share is still against the fp32 peak.");
-            if (batches.Contains(1))
-            {
-                double weightSeconds = matmulParams * (double)sizeof(float) / cacheBandwidth;
-                Console.WriteLine($"  batch 1: each step reads {matmulParams * sizeof(float) / 1e6:F1} MB of fp32 weights: at {cacheBandwidth / 1e9:F1} GB/s that alone takes " +
-                                  $"{weightSeconds * 1e6:F0} us, at most {1 / weightSeconds:F0} tokens/s" +
-                                  (anyInt8 ? $" (int8: {matmulParams / 1e6:F1} MB, at most {cacheBandwidth / matmulParams:F0} tokens/s)." : "."));
-            }
             if (batches.Contains(GoalBatch))
             {
                 var (ceiling, kvBytes, boundSteps) = Roofline(config, matmulParams, GoalBatch, promptLen, newTokens, peak, bandwidth, llc);
