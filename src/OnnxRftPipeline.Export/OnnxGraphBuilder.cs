@@ -41,23 +41,19 @@ public sealed class OnnxGraphBuilder
         return outputs;
     }
 
-    public string Initializer(string name, long[] dims, float[] data)
-    {
-        _names.Add(name);
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.AddRange(dims);
-        t.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
-        Graph.Initializer.Add(t);
-        return name;
-    }
+    public string Initializer(string name, long[] dims, float[] data) =>
+        Initializer(name, dims, TensorProto.Types.DataType.Float, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
 
     /// <summary>An int8 initializer (raw little-endian bytes, as ONNX stores INT8 raw_data).</summary>
-    public string InitializerInt8(string name, long[] dims, sbyte[] data)
+    public string InitializerInt8(string name, long[] dims, sbyte[] data) =>
+        Initializer(name, dims, TensorProto.Types.DataType.Int8, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+
+    string Initializer(string name, long[] dims, TensorProto.Types.DataType type, ReadOnlySpan<byte> raw)
     {
         _names.Add(name);
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8 };
+        var t = new TensorProto { Name = name, DataType = (int)type };
         t.Dims.AddRange(dims);
-        t.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+        t.RawData = ByteString.CopyFrom(raw);
         Graph.Initializer.Add(t);
         return name;
     }
