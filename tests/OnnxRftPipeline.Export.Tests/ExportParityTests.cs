@@ -67,15 +67,7 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
         var rows = promptLens.Select(n => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToList()).ToArray();
 
         // Right-padded prefill; pads get the pad id, mask 0 and an out-of-table position (must be harmless).
-        var ids = new long[B * S]; var pos = new long[B * S]; var mask = new long[B * S];
-        for (int b = 0; b < B; b++)
-            for (int s = 0; s < S; s++)
-            {
-                bool real = s < promptLens[b];
-                ids[b * S + s] = real ? rows[b][s] : ByteTokenizer.Pad;
-                pos[b * S + s] = real ? s : 100_000;
-                mask[b * S + s] = real ? 1 : 0;
-            }
+        var (ids, pos, mask) = OrtDecoderRun.RightPadded(rows, padPosition: 100_000);
         // The shared buffer has room to spare beyond the prefill and three steps, as a max-length buffer does.
         int capacity = S + 3 + 2;
         using var run = new OrtDecoderRun(folder, B, sharedCapacity: protocol == CacheProtocol.Shared ? capacity : null);

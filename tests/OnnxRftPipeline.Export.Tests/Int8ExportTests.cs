@@ -105,15 +105,7 @@ public sealed class Int8ExportTests(ITestOutputHelper output) : IDisposable
         int[] promptLens = [5, 2, 7];
         int B = promptLens.Length, S = promptLens.Max(), V = folder.Config.Model.VocabSize;
         var rows = promptLens.Select(n => Enumerable.Range(0, n).Select(_ => (long)rng.Next(0, 256)).ToList()).ToArray();
-        var ids = new long[B * S]; var pos = new long[B * S]; var mask = new long[B * S];
-        for (int b = 0; b < B; b++)
-            for (int s = 0; s < S; s++)
-            {
-                bool real = s < promptLens[b];
-                ids[b * S + s] = real ? rows[b][s] : ByteTokenizer.Pad;
-                pos[b * S + s] = real ? s : 0;
-                mask[b * S + s] = real ? 1 : 0;
-            }
+        var (ids, pos, mask) = OrtDecoderRun.RightPadded(rows, padPosition: 0);
         using var run = new OrtDecoderRun(folder, B, sharedCapacity: shared ? S + 3 + 2 : null);
         var got = new List<float[]>();
         var logits = run.Step(ids, pos, mask, S);

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Text;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -11,6 +12,22 @@ namespace OnnxRftPipeline.Export.Tests;
 /// </summary>
 public sealed class OrtDecoderRun : IDisposable
 {
+    /// <summary>A right-padded prefill batch of token rows: pads get the pad id, mask 0 and <paramref name="padPosition"/>.</summary>
+    public static (long[] Ids, long[] Pos, long[] Mask) RightPadded(IReadOnlyList<List<long>> rows, long padPosition)
+    {
+        int B = rows.Count, S = rows.Max(r => r.Count);
+        var ids = new long[B * S]; var pos = new long[B * S]; var mask = new long[B * S];
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < S; s++)
+            {
+                bool real = s < rows[b].Count;
+                ids[b * S + s] = real ? rows[b][s] : ByteTokenizer.Pad;
+                pos[b * S + s] = real ? s : padPosition;
+                mask[b * S + s] = real ? 1 : 0;
+            }
+        return (ids, pos, mask);
+    }
+
     readonly InferenceSession _session;
     readonly GenAiDecoder _dec;
     readonly int _batch;
