@@ -26,14 +26,15 @@ static class TrainQualityBench
         var preset = a.String("preset", "small");
         double minutes = a.Double("minutes", 10);
         int trainSize = a.Int("train-size", 20000), evalSize = a.Int("eval-size", 500);
-        // 20,000 × 4 epochs of the harder train mix below took 9.4 of the 10 minutes on a quiet 2-core machine.
+        // 20,000 × 4 epochs of the harder train mix below took 9.8 of the 10 minutes on a quiet 2-core machine.
         int epochs = a.Int("epochs", 4), batch = a.Int("batch", 32), threads = a.Int("threads", Environment.ProcessorCount);
         double lr = a.Double("lr", 2e-3);
 
         // The train split has more hard items than the eval split: at the task's 30 % hard share hard items reached only
         // 15 % exact match (the model memorised them); the 1–2 digit items are too few (about 10,000 exist) to fill a larger
-        // easy share. Quiet machine, 10 minutes: 18,000 × 4 at the task mix 68.4 % (7.5 min used), this recipe 68.6 %
-        // (9.4 min; hard 23 → 36 of 150, medium 172 → 159 of 200); 22,000 × 4 at this mix (fixed steps) 73.4 %, ~10.4 min.
+        // easy share. Quiet machine, 10 minutes, with the earlier short one-digit sums: 18,000 × 4 at the task mix 68.4 %
+        // (7.5 min used), this recipe 68.6 % (9.4 min); with the fixed-width step lines AdditionTask now writes, this recipe
+        // 79.8 % (9.8 min; easy 141/150, medium 177/200, hard 81/150).
         var trainMix = WeightMix<Difficulty>.Parse(a.String("train-difficulty", "easy=0.22,medium=0.35,hard=0.43"), "--train-difficulty");
         var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli(), trainMix);
         var train = data.Train.Select(e => new TrainExample(e.Id, e.Prompt, e.Response)).ToList();

@@ -6,7 +6,10 @@ namespace OnnxRftPipeline.Tasks.Synth;
 /// Multi-digit addition worked column by column from the least significant digit, with the carry in
 /// written explicitly on every line (column-wise steps with explicit carries are learnable by small
 /// transformers). Example: prompt <c>Q: 347+85\n</c>, response
-/// <c>7+5+0=12\n4+8+1=13\n3+0+1=4\n#### 432</c>.
+/// <c>7+5+0=12\n4+8+1=13\n3+0+1=04\n#### 432</c>. Every step line has the same width (the sum always
+/// has two digits): the k-th line then starts at a fixed offset, so the prompt digit it reads sits at a distance
+/// that does not depend on how many earlier sums carried (with one-digit sums written short, most wrong answers
+/// of <c>scripts/bench train-quality</c> read the operand digit one place off).
 /// Difficulty = digits of the longer operand: easy 1–2, medium 3, hard 4–5.
 /// </summary>
 public sealed class AdditionTask : SynthTask
@@ -31,7 +34,7 @@ public sealed class AdditionTask : SynthTask
         for (long x = a, y = b; x > 0 || y > 0 || steps.Count == 0; x /= 10, y /= 10)
         {
             int da = (int)(x % 10), db = (int)(y % 10), sum = da + db + carry;
-            steps.Add($"{da}+{db}+{carry}={sum}");
+            steps.Add($"{da}+{db}+{carry}={sum:D2}");
             carry = sum / 10;
         }
         return new WorkedSolution(steps, (a + b).ToString(CultureInfo.InvariantCulture));

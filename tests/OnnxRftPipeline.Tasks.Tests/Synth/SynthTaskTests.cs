@@ -147,6 +147,7 @@ public class SynthTaskTests
             var digits = new StringBuilder();
             for (int i = 0; i < lines.Length; i++)
             {
+                Assert.Equal(8, lines[i].Length); // d+d+c=ss: one width for every step
                 var parts = lines[i].Split('=');
                 var terms = parts[0].Split('+').Select(int.Parse).ToArray();
                 Assert.Equal((int)(operands[0] / (long)Math.Pow(10, i) % 10), terms[0]);
