@@ -50,15 +50,11 @@ public static class LlamaGraph
             g.Output(Value($"present.{l}.value", DT.Float, "batch_size", kvH, "total_sequence_length", D));
         }
 
-        // Weights: linear layers stored transposed ([in, out]) so every projection is one MatMul.
-        Weight Linear(string name)
-        {
-            var t = ckpt.Tensors[name];
-            return new Weight(name + ".T", (int)t.Shape[1], (int)t.Shape[0], Transpose(t.Data, (int)t.Shape[0], (int)t.Shape[1]));
-        }
-        // Projections of the same input stored side by side ([in, out1 + out2 + …]): one MatMul (and one bigger, more
-        // efficient GEMM) instead of several, then a Split. Fewer kernels per layer matters most at batch 1, where each
+        // Weights: linear layers ([out, in] in the checkpoint) stored transposed ([in, out]) so every projection is one
+        // MatMul. Projections of the same input are stored side by side ([in, out1 + out2 + …]): one MatMul (and one bigger,
+        // more efficient GEMM) instead of several, then a Split. Fewer kernels per layer matters most at batch 1, where each
         // kernel's fixed cost outweighs its arithmetic.
+        Weight Linear(string name) => FusedLinear(name + ".T", name);
         Weight FusedLinear(string name, params string[] names)
         {
             var parts = names.Select(n => ckpt.Tensors[n]).ToArray();
@@ -347,14 +343,5 @@ public static class LlamaGraph
             : g.Op("ReduceMean", [sq], attrs: [AttrInts("axes", -1), Attr("keepdims", 1L)]);
         var denom = g.Op("Sqrt", [g.Op("Add", [meanSq, g.ConstFloatScalar("rms_eps", eps)])]);
         return g.Op("Mul", [g.Op("Div", [x, denom]), weight]);
-    }
-
-    static float[] Transpose(float[] a, int rows, int cols)
-    {
-        var t = new float[a.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                t[c * rows + r] = a[r * cols + c];
-        return t;
     }
 }

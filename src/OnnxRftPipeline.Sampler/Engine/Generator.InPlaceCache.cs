@@ -26,7 +26,7 @@ public sealed partial class Generator
         int width;
         List<int> active;
         float[][] cache;
-        int maxLen, slab, longest;
+        int maxLen, longest;
         // Prefill through the ordinary path (present [units, kvH, width, D]), then copy each active row's prompt
         // cache into its slot of the buffers: the shared-prefill fan-out.
         using (var outputs = Prefill(group, rows, s, stops, onTokens, out unitOfRow, out width, out active))
@@ -35,7 +35,6 @@ public sealed partial class Generator
             // contiguous, so its columns are fewer), and a step needs capacity for its mask width t + 1.
             longest = width + s.MaxNewTokens;
             maxLen = Math.Min(longest, width + CacheGrowth);
-            slab = kvH * maxLen * d;
             cache = CacheBuffers(2 * decoder.Layers, n * kvH * longest * d);
             for (int j = 0; j < cache.Length; j++)
             {
@@ -66,7 +65,6 @@ public sealed partial class Generator
                     foreach (var view in views) view.Dispose();
                     foreach (var buffer in cache) Widen(buffer, a * kvH, maxLen * d, grown * d);
                     maxLen = grown;
-                    slab = kvH * maxLen * d;
                     views = Views(cache, a, kvH, maxLen, d);
                 }
                 FillStepInputs(rows, active, t, width, idBuf, posBuf, maskBuf);
@@ -76,7 +74,7 @@ public sealed partial class Generator
                 using (var logitsV = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logitBuf.AsMemory(0, a * v), [a, 1, v]))
                     decoder.RunInPlace(idsV, maskV, posV, views, logitsV);
                 t++;
-                int kept = 0;
+                int kept = 0, slab = kvH * maxLen * d; // one row's cache in each buffer
                 for (int i = 0; i < a; i++)
                 {
                     var row = rows[active[i]];
