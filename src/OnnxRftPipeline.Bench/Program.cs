@@ -22,3 +22,5 @@ if (!benchmarks.TryGetValue(args[0], out var bench))
 }
 try { return bench.Run(args[1..]); }
 catch (ArgumentException e) { Console.Error.WriteLine($"bench {args[0]}: {e.Message}"); return 2; }
+// A bad task option (train-quality's --train-difficulty) is the task library's user error, not a crash.
+catch (OnnxRftPipeline.Tasks.Synth.SynthException e) { Console.Error.WriteLine($"bench {args[0]}: {e.Message}"); return 2; }

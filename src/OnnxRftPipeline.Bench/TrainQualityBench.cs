@@ -51,6 +51,10 @@ static class TrainQualityBench
             config.Validate("bench train-quality");
             Console.WriteLine($"  architecture: {config.NumAttentionHeads} heads of {config.HeadDim}, rope_theta {config.RopeTheta}");
         }
+        // Checked before training: a wrong folder should not surface after ten minutes of it.
+        var dump = a.StringOrNull("dump-wrong") is { } d ? Path.GetFullPath(d) : null;
+        if (dump is not null && !Directory.Exists(Path.GetDirectoryName(dump)))
+            throw new ArgumentException($"--dump-wrong {dump}: folder {Path.GetDirectoryName(dump)} does not exist");
         var keep = a.StringOrNull("keep");
         var outDir = keep is not null ? Path.GetFullPath(keep) : Path.Combine(Path.GetTempPath(), $"rft-bench-quality-{Guid.NewGuid():N}");
         try
@@ -82,9 +86,12 @@ static class TrainQualityBench
                     if (ok) correct++;
                     var (c, t) = byDifficulty.GetValueOrDefault(e.Difficulty);
                     byDifficulty[e.Difficulty] = (c + (ok ? 1 : 0), t + 1);
-                    if (!ok) wrong.Add($"{e.Difficulty}\t{Escape(e.Example.Prompt)}\t{Escape(e.Example.Response)}\t{Escape(output)}");
-                    if (!ok && StepsOf(output).SequenceEqual(StepsOf(e.Example.Response))) wrongFinalOnly++;
-                    else if (!ok) wrongStep++;
+                    if (!ok)
+                    {
+                        wrong.Add($"{e.Difficulty}\t{Escape(e.Example.Prompt)}\t{Escape(e.Example.Response)}\t{Escape(output)}");
+                        if (StepsOf(output).SequenceEqual(StepsOf(e.Example.Response))) wrongFinalOnly++;
+                        else wrongStep++;
+                    }
                     if (output == e.Example.Response) exact++;
                 }
             }
@@ -94,9 +101,12 @@ static class TrainQualityBench
             Console.WriteLine($"  eval response exact match: {exact}/{eval.Count} = {(double)exact / eval.Count:P1}");
             Console.WriteLine($"  answer exact match by difficulty: {string.Join(", ", byDifficulty.Select(kv => $"{kv.Key} {kv.Value.Correct}/{kv.Value.Total}"))}");
             Console.WriteLine($"  wrong answers: {wrongStep} with a wrong worked step, {wrongFinalOnly} with every step right but the final line wrong");
-            if (a.StringOrNull("dump-wrong") is { } dump)
+            if (dump is not null)
             {
-                File.WriteAllLines(dump, ["difficulty\tprompt\texpected\toutput", .. wrong]);
+                // Temp name, then rename: a reader never sees half a file.
+                var tmp = dump + ".tmp";
+                File.WriteAllLines(tmp, ["difficulty\tprompt\texpected\toutput", .. wrong]);
+                File.Move(tmp, dump, overwrite: true);
                 Console.WriteLine($"  wrong answers written to {dump}");
             }
             if (keep is not null) Console.WriteLine($"  checkpoint kept: {result.CheckpointDir}");
