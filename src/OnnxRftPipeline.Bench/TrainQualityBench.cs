@@ -20,21 +20,23 @@ static class TrainQualityBench
         var a = new BenchArgs(args, "preset", "minutes", "train-size", "eval-size", "epochs", "batch", "lr", "threads", "keep", "train-difficulty", "dump-wrong", "rope-theta", "heads");
         if (a.Help)
         {
-            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 20000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)] [--train-difficulty easy=0.22,medium=0.35,hard=0.43 (train split only; eval keeps the task mix 0.3/0.4/0.3)] [--dump-wrong FILE (wrong answers: prompt, expected, output)] [--rope-theta X] [--heads N (query and KV heads; same hidden size)]");
+            Console.WriteLine("bench train-quality [--preset small] [--minutes 10] [--train-size 16000] [--eval-size 500] [--epochs 4] [--batch 32] [--lr 2e-3] [--threads <cores>] [--keep DIR (keep the checkpoint)] [--train-difficulty easy=0.22,medium=0.35,hard=0.43 (train split only; eval keeps the task mix 0.3/0.4/0.3)] [--dump-wrong FILE (wrong answers: prompt, expected, output)] [--rope-theta X] [--heads N (query and KV heads; same hidden size)]");
             return 0;
         }
         var preset = a.String("preset", "small");
         double minutes = a.Double("minutes", 10);
-        int trainSize = a.Int("train-size", 20000), evalSize = a.Int("eval-size", 500);
-        // 20,000 × 4 epochs of the harder train mix below took 9.8 of the 10 minutes on a quiet 2-core machine.
+        int trainSize = a.Int("train-size", 16000), evalSize = a.Int("eval-size", 500);
+        // 16,000 × 4 epochs of the harder train mix below took 9.7 of the 10 minutes on a 2-core machine (AdditionTask's lines
+        // with the answer so far are longer than the bare column sums, which fit 20,000 × 4).
         int epochs = a.Int("epochs", 4), batch = a.Int("batch", 32), threads = a.Int("threads", Environment.ProcessorCount);
         double lr = a.Double("lr", 2e-3);
 
         // The train split has more hard items than the eval split: at the task's 30 % hard share hard items reached only
         // 15 % exact match (the model memorised them); the 1–2 digit items are too few (about 10,000 exist) to fill a larger
         // easy share. Quiet machine, 10 minutes, with the earlier short one-digit sums: 18,000 × 4 at the task mix 68.4 %
-        // (7.5 min used), this recipe 68.6 % (9.4 min); with the fixed-width step lines AdditionTask now writes, this recipe
-        // 79.8 % (9.8 min; easy 141/150, medium 177/200, hard 81/150).
+        // (7.5 min used), this recipe 68.6 % (9.4 min); with fixed-width column sums, 20,000 × 4 of this recipe 79.8 % (9.8 min;
+        // easy 141/150, medium 177/200, hard 81/150); with the answer so far on each line and a line for the last carry
+        // (AdditionTask now), 16,000 × 4: 95.0 % (9.7 min; easy 146/150, medium 200/200, hard 129/150).
         var trainMix = WeightMix<Difficulty>.Parse(a.String("train-difficulty", "easy=0.22,medium=0.35,hard=0.43"), "--train-difficulty");
         var data = BundledTasks.Get("addition").Generate(trainSize, evalSize, seed: 11, SynthOptions.FromCli(), trainMix);
         var train = data.Train.Select(e => new TrainExample(e.Id, e.Prompt, e.Response)).ToList();

@@ -107,7 +107,13 @@ public class SynthTaskTests
             Assert.EndsWith("\n", r.Prompt);
             Assert.Equal(1, r.Prompt.Count(c => c == '\n'));
             Assert.EndsWith("\n#### " + r.Answer, r.Response);
-            Assert.DoesNotContain(" ", r.Response.Replace("#### ", ""));
+            // Clean lines never have the format noise's spaced operators; the one space a line may have (addition's answer
+            // so far) separates two tokens.
+            foreach (var line in r.Response.Replace("#### ", "").Split('\n'))
+            {
+                Assert.DoesNotMatch(@"^ | $|  |[ ][-+*=|]|[-+*=|][ ]", line);
+                Assert.True(line.Count(c => c == ' ') <= (task == "addition" ? 1 : 0), $"{task}: '{line}'");
+            }
             Assert.True(r.Response.All(c => c < 128), "ASCII only");
         });
     }
@@ -135,20 +141,24 @@ public class SynthTaskTests
     }
 
     [Fact]
-    public void Addition_steps_are_correct_columns_with_carries()
+    public void Addition_steps_are_correct_columns_with_carries_and_the_answer_so_far()
     {
         var d = Make("addition", 300, 0, seed: 4);
+        Assert.Contains(d.Train, r => r.Response.Contains("\n0+0+1=01 ", StringComparison.Ordinal)); // the seed covers a last carry
         foreach (var r in d.Train)
         {
             var operands = r.Prompt[3..^1].Split('+').Select(long.Parse).ToArray();
             Assert.Equal((operands[0] + operands[1]).ToString(CultureInfo.InvariantCulture), r.Answer);
-            var lines = r.Response.Split('\n')[..^1];
+            var lines = r.Response.Split('\n');
+            Assert.Equal("#### " + r.Answer, lines[^1]);
+            lines = lines[..^1];
             int carry = 0;
             var digits = new StringBuilder();
             for (int i = 0; i < lines.Length; i++)
             {
-                Assert.Equal(8, lines[i].Length); // d+d+c=ss: one width for every step
-                var parts = lines[i].Split('=');
+                var (column, soFar) = (lines[i][..8], lines[i][9..]);
+                Assert.Equal(' ', lines[i][8]); // d+d+c=ss: one width for every column part
+                var parts = column.Split('=');
                 var terms = parts[0].Split('+').Select(int.Parse).ToArray();
                 Assert.Equal((int)(operands[0] / (long)Math.Pow(10, i) % 10), terms[0]);
                 Assert.Equal((int)(operands[1] / (long)Math.Pow(10, i) % 10), terms[1]);
@@ -156,8 +166,10 @@ public class SynthTaskTests
                 Assert.Equal(terms.Sum(), int.Parse(parts[1]));
                 carry = terms.Sum() / 10;
                 digits.Insert(0, terms.Sum() % 10);
+                Assert.Equal(digits.ToString(), soFar);
             }
-            if (carry > 0) digits.Insert(0, carry);
+            // A carry out of the last column has its own line, so the last line's digits are the whole answer.
+            Assert.Equal(0, carry);
             Assert.Equal(r.Answer, digits.ToString());
         }
     }
