@@ -325,10 +325,13 @@ static class SampleBench
     static double DecodeFlops(LlamaConfig c, long matmulParams, int batch, int promptLen, int newTokens)
     {
         double sum = 0;
-        for (int i = 1; i < newTokens; i++)
-            sum += 2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i);
-        return sum * batch;
+        for (int i = 1; i < newTokens; i++) sum += StepFlops(c, matmulParams, batch, promptLen + i);
+        return sum;
     }
+
+    /// <summary>One decode step's useful FLOPs for a batch whose rows attend over <paramref name="context"/> positions.</summary>
+    static double StepFlops(LlamaConfig c, long matmulParams, int batch, int context)
+        => batch * (2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * context);
 
     /// <summary>
     /// An upper bound on the FLOP share of a batch's decode: per step the longer of its FLOPs at peak and its KV-cache
@@ -341,7 +344,7 @@ static class SampleBench
         int bound = 0;
         for (int i = 1; i < newTokens; i++)
         {
-            double f = batch * (2.0 * matmulParams + 4.0 * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (promptLen + i));
+            double f = StepFlops(c, matmulParams, batch, promptLen + i);
             double kv = 2.0 * c.NumHiddenLayers * batch * c.NumKeyValueHeads * c.HeadDim * (promptLen + i) * sizeof(float);
             kvTotal += kv;
             bool fromMemory = kv + matmulParams * sizeof(float) > llc;
