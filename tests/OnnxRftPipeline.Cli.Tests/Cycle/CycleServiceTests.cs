@@ -28,12 +28,7 @@ public class CycleServiceTests : IDisposable
     string RegistryWithAnotherModel()
     {
         var registry = Path.Combine(_root, "models", "served");
-        var config = new LlamaConfig
-        {
-            HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
-            VocabSize = ByteTokenizer.Size, MaxPositionEmbeddings = 96, BosTokenId = ByteTokenizer.Bos, EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
-        };
-        var ckpt = RandomCheckpoint.Write(Path.Combine(_root, "random-ckpt"), config, seed: 3);
+        var ckpt = TinyRandomCheckpoint.Write(Path.Combine(_root, "random-ckpt"));
         OnnxExporter.Export(ckpt, Path.Combine(registry, "v1"), new ExportOptions { ModelName = "served", ModelVersion = "v1" });
         return registry;
     }

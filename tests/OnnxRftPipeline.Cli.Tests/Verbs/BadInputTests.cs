@@ -73,13 +73,7 @@ public class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
-    static string RandomCheckpointDir() => OnnxRftPipeline.Export.RandomCheckpoint.Write(Temp(), new OnnxRftPipeline.Contracts.Models.LlamaConfig
-    {
-        HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
-        VocabSize = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Size, MaxPositionEmbeddings = 32,
-        BosTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Bos, EosTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Eos,
-        PadTokenId = OnnxRftPipeline.Contracts.Text.ByteTokenizer.Pad,
-    }, seed: 1);
+    static string RandomCheckpointDir() => TinyRandomCheckpoint.Write(Temp(), seed: 1);
 
     [Theory]
     [InlineData("int4")]

@@ -24,12 +24,7 @@ public class SampleServiceTests
     public async Task Sampling_through_a_service_writes_candidate_parts_and_bad_flags_exit_2()
     {
         var dir = Directory.CreateTempSubdirectory("rft-cli-service-").FullName;
-        var config = new LlamaConfig
-        {
-            HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
-            VocabSize = ByteTokenizer.Size, MaxPositionEmbeddings = 96, BosTokenId = ByteTokenizer.Bos, EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
-        };
-        var ckpt = RandomCheckpoint.Write(Path.Combine(dir, "ckpt"), config, seed: 3);
+        var ckpt = TinyRandomCheckpoint.Write(Path.Combine(dir, "ckpt"));
         OnnxExporter.Export(ckpt, Path.Combine(dir, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1" });
         var data = Path.Combine(dir, "data");
         Assert.Equal(CliHost.Ok, await Rft("data", "synth", "--task", "count", "--n", "6", "--eval-n", "2", "--out", data));
