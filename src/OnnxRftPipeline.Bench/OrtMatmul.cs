@@ -13,17 +13,26 @@ namespace OnnxRftPipeline.Bench;
 /// </summary>
 static class OrtMatmul
 {
-    /// <summary>FLOP/s of [m,k]×[k,n] (2mkn per product), timed after a warm-up for about <paramref name="seconds"/>.</summary>
-    public static double Measure(int m, int k, int n, int threads, double seconds = 1.0)
+    /// <summary>
+    /// FLOP/s of [m,k]×[k,n] (2mkn per product), timed after a warm-up for about <paramref name="seconds"/>. With
+    /// <paramref name="int8"/> the product is the int8 graphs' kernel, DynamicQuantizeMatMul with int8 weights.
+    /// </summary>
+    public static double Measure(int m, int k, int n, int threads, double seconds = 1.0, bool int8 = false)
     {
         var g = new OnnxGraphBuilder();
         g.Input(OnnxGraphBuilder.Value("a", DT.Float, m, k));
         var rng = new Random(1);
-        var b = g.Initializer("b", [k, n], Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray());
-        g.Op("MatMul", ["a", b], "c");
+        var w = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        if (int8)
+        {
+            var (q, scales) = Int8Weights.Quantize(w, k, n);
+            g.Op("DynamicQuantizeMatMul", ["a", g.InitializerInt8("b", [k, n], q), g.Initializer("b_scale", [n], scales)], "c", OnnxGraphBuilder.MicrosoftDomain);
+        }
+        else g.Op("MatMul", ["a", g.Initializer("b", [k, n], w)], "c");
         g.Output(OnnxGraphBuilder.Value("c", DT.Float, m, n));
         var model = new ModelProto { IrVersion = LlamaGraph.IrVersion, Graph = g.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = LlamaGraph.Opset });
+        if (int8) model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphBuilder.MicrosoftDomain, Version = 1 });
 
         using var so = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(model.ToByteArray(), so);
