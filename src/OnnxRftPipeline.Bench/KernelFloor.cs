@@ -12,11 +12,12 @@ namespace OnnxRftPipeline.Bench;
 /// <summary>
 /// A lower bound on a decode's time from ONNX Runtime's own kernels, measured in the same run as the decode rates: a
 /// graph holding only the work no decoder can skip, run through the same session options. Per layer the fused Q|K|V
-/// projection, attention over the cache, o_proj, the fused gate|up projection and down_proj; then the output head.
+/// projection, attention over the cache, o_proj, the fused gate|up projection, SiLU(gate)·up, down_proj, and two residual
+/// adds with their RMSNorms (ORT's fused SkipSimplifiedLayerNormalization); then the final RMSNorm and the output head.
 /// Attention is timed the two ways our exports compute it and the faster kept per cache length: GroupQueryAttention (ORT's
 /// fused CPU kernel for cached decoding, with rotary and the in-place cache append) and plain ops (MatMul with the keys
-/// transposed, Softmax, MatMul; no rotary, no append, no mask). Everything else a real step runs (RMSNorms, residual adds,
-/// the SiLU·up product, the split, mask processing, the embedding lookup, the engine's loop) is left out, so no decoder
+/// transposed, Softmax, MatMul; no rotary, no append, no mask). Everything else a real step runs (the gate|up split, mask
+/// processing, the embedding lookup, the engine's loop) is left out, and no node waits for another's output, so no decoder
 /// graph of this model built from these kernels decodes faster on this runtime and machine.
 /// Hand-written here because it measures the runtime, not our export: the exporter's graphs have all the left-out work.
 /// </summary>
@@ -54,6 +55,9 @@ static class KernelFloor
         var g = new OnnxGraphBuilder();
         g.Input(Value("h", DT.Float, "batch", 1, h));           // a normed hidden state: input of Q|K|V, gate|up and the head
         g.Input(Value("act", DT.Float, "batch", 1, inter));     // the SiLU·up product: input of down_proj
+        g.Input(Value("residual", DT.Float, "batch", 1, h));    // the residual stream
+        g.Input(Value("gate", DT.Float, "batch", 1, inter));    // gate and up halves of the gate|up projection
+        g.Input(Value("up", DT.Float, "batch", 1, inter));
         if (plainAttention)
         {
             g.Input(Value("q", DT.Float, "batch", kvH, nH / kvH, d));   // queries grouped by their key/value head
@@ -66,6 +70,7 @@ static class KernelFloor
         }
         var rng = new Random(5);
         float[] Random(int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
+        var gamma = g.Initializer("norm_weight", [h], Random(h, 1));
         string Project(string input, int inDim, int outDim, string output)
         {
             var w = Random(inDim * outDim, 1.0 / Math.Sqrt(inDim));
@@ -105,7 +110,19 @@ static class KernelFloor
                 Project(input, inDim, outDim, $"{name}.{l}");
                 g.Output(Value($"{name}.{l}", DT.Float, "batch", 1, outDim));
             }
+            // SiLU(gate)·up as the exported graph runs it (ORT fuses x·Sigmoid(x) into QuickGelu with alpha 1).
+            g.Op("Mul", [g.Op("QuickGelu", ["gate"], domain: MicrosoftDomain, attrs: Attr("alpha", 1f)), "up"], $"swiglu.{l}");
+            g.Output(Value($"swiglu.{l}", DT.Float, "batch", 1, inter));
+            foreach (var after in new[] { "attn", "mlp" })
+            {
+                string normed = $"norm_{after}.{l}", sum = $"residual_{after}.{l}";
+                g.OpMulti("SkipSimplifiedLayerNormalization", ["residual", "h", gamma], [normed, "", "", sum], MicrosoftDomain, Attr("epsilon", 1e-5f));
+                g.Output(Value(normed, DT.Float, "batch", 1, h));
+                g.Output(Value(sum, DT.Float, "batch", 1, h));
+            }
         }
+        g.Op("SimplifiedLayerNormalization", ["residual", gamma], "final_norm", attrs: [Attr("axis", -1L), Attr("epsilon", 1e-5f), Attr("stash_type", 1L)]);
+        g.Output(Value("final_norm", DT.Float, "batch", 1, h));
         Project("h", h, v, "logits");
         g.Output(Value("logits", DT.Float, "batch", 1, v));
         var model = new ModelProto { IrVersion = LlamaGraph.IrVersion, Graph = g.Build() };

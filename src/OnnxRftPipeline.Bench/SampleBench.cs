@@ -232,7 +232,7 @@ static class SampleBench
 
             // Kernel floors: the unskippable kernels alone (see KernelFloor), per weight format and batch.
             Console.WriteLine();
-            Console.WriteLine("kernel floors (projections + attention alone, at 9 cache lengths)...");
+            Console.WriteLine("kernel floors (the step's projections, attention, norms and SwiGLU alone, at 9 cache lengths)...");
             var floors = new Dictionary<(WeightQuantization, int), double>();
             foreach (var q in ops.Select(o => o.Quantize).Distinct())
                 foreach (var b in batches)
@@ -266,9 +266,9 @@ static class SampleBench
             Console.WriteLine("  tokens/s = decode tokens per second (all rows); FLOP/s = the ORT cache run's useful work: 2 x matmul params");
             Console.WriteLine("  + 4 x layers x hidden x context (QK and PV) per token. ORT/Torch compares with TorchSharp's KV-cache loop;");
             Console.WriteLine("  TorchSharp no-cache is the Trainer model's full forward every step (ReferenceGenerator's method).");
-            Console.WriteLine("  floor = tokens/s of ORT's unskippable kernels alone (KernelFloor): every projection, and attention as the faster of");
-            Console.WriteLine("  GroupQueryAttention and plain ops, at the same batch, cache lengths and weight format; norms, activations, residuals");
-            Console.WriteLine("  and the engine's loop left out. No graph of this model built from these kernels decodes faster on this machine.");
+            Console.WriteLine("  floor = tokens/s of ORT's unskippable kernels alone (KernelFloor): every projection, attention as the faster of");
+            Console.WriteLine("  GroupQueryAttention and plain ops, the fused residual+RMSNorms and SwiGLU, at the same batch, cache lengths and weight");
+            Console.WriteLine("  format; mask processing and the engine's loop left out. No graph of this model built from these kernels decodes faster.");
             if (anyInt8)
                 Console.WriteLine("  *-int8 rows: the same weights exported with --quantize int8 (int8 matmuls); their FLOP share is against the int8 peak.");
             if (batches.Contains(GoalBatch))
