@@ -79,6 +79,20 @@ public sealed class ModelFolderTests : IDisposable
         Assert.Contains("pad", e.Message);
 
         File.WriteAllText(cfgPath, original);
+        var infoPath = Path.Combine(dir, "rft_model.json");
+        var originalInfo = File.ReadAllText(infoPath);
+        foreach (var (field, value) in new[] { ("weight_quantization", "int4"), ("graph_ops", "cuda") })
+        {
+            var info = JsonNode.Parse(originalInfo)!;
+            info[field] = value;
+            File.WriteAllText(infoPath, info.ToJsonString());
+            e = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(dir));
+            Assert.Contains("rft_model.json", e.Message);
+            Assert.Contains($"{field} is '{value}'", e.Message);
+        }
+        File.WriteAllText(infoPath, originalInfo);
+        Assert.Equal("v1", ModelFolder.Load(dir).Info.ModelVersion);
+
         File.Delete(Path.Combine(dir, "model.onnx"));
         var f = Assert.Throws<FileNotFoundException>(() => ModelFolder.Load(dir));
         Assert.Contains("model.onnx", f.Message);
@@ -86,5 +100,12 @@ public sealed class ModelFolderTests : IDisposable
         File.Delete(Path.Combine(dir, "rft_model.json"));
         f = Assert.Throws<FileNotFoundException>(() => ModelFolder.Load(dir));
         Assert.Contains("rft_model.json", f.Message);
+    }
+
+    [Fact]
+    public void Every_graph_flavour_and_weight_format_the_exporter_writes_is_one_rft_model_json_accepts()
+    {
+        Assert.Equal(RftModelInfo.KnownGraphOps.Order(), Enum.GetValues<GraphOps>().Select(OnnxExporter.GraphOpsName).Order());
+        Assert.Equal(RftModelInfo.KnownWeightQuantizations.Order(), Enum.GetValues<WeightQuantization>().Select(WeightQuantizationNames.Name).Order());
     }
 }

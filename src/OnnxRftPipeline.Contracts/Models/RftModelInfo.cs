@@ -34,6 +34,9 @@ public sealed class RftModelInfo
     /// <summary>Largest position the graph's rotary table covers; positions beyond are clamped.</summary>
     [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; set; }
 
+    /// <summary>The values this build's exporter writes (and its sampler knows how to run) for graph_ops and weight_quantization.</summary>
+    public static readonly string[] KnownGraphOps = ["standard", "contrib", "standard-inplace"], KnownWeightQuantizations = ["none", "int8"];
+
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static RftModelInfo Load(string path)
@@ -48,6 +51,10 @@ public sealed class RftModelInfo
         Need(!string.IsNullOrEmpty(info.ModelName), "model_name", "is missing");
         Need(!string.IsNullOrEmpty(info.ModelVersion), "model_version", "is missing");
         Need(info.ModelFiles.Length > 0, "model_files", "is empty");
+        // A value from a newer exporter would otherwise pass silently and be reported as if this build understood it.
+        Need(KnownGraphOps.Contains(info.GraphOps), "graph_ops", $"is '{info.GraphOps}', expected one of {string.Join(", ", KnownGraphOps)}");
+        Need(KnownWeightQuantizations.Contains(info.WeightQuantization), "weight_quantization",
+            $"is '{info.WeightQuantization}', expected one of {string.Join(", ", KnownWeightQuantizations)}");
         foreach (var f in info.ModelFiles)
             Need(f == Path.GetFileName(f), "model_files", $"entry '{f}' must be a file name inside the folder");
         return info;
