@@ -65,6 +65,8 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     internal StageRunner Open()
     {
         if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
+        if (cfg.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
+        if (cfg.BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {cfg.BatchSize}");
         var manifest = OpenManifest();
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
     }
@@ -189,6 +191,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
+            LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize,
         }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
         rec.Metrics["parameters"] = r.ParameterCount;
         rec.Metrics["steps"] = r.GlobalSteps;
