@@ -113,6 +113,14 @@ public static class OnnxExporter
         _ => throw new ArgumentOutOfRangeException(nameof(ops), ops, null),
     };
 
+    /// <summary>Parses a <see cref="GraphOpsName"/> value (case-insensitive); anything else is an error naming <paramref name="field"/>.</summary>
+    public static GraphOps ParseGraphOps(string? text, string field)
+    {
+        foreach (var ops in Enum.GetValues<GraphOps>())
+            if (string.Equals(GraphOpsName(ops), text?.Trim(), StringComparison.OrdinalIgnoreCase)) return ops;
+        throw new ArgumentException($"{field} takes {string.Join(", ", Enum.GetValues<GraphOps>().Select(GraphOpsName))}, got '{text}'");
+    }
+
     /// <summary>Renames the finished temp folder into place; with force the old version is moved aside first
     /// and deleted only after the new one is in place.</summary>
     static void Publish(string tmp, string outDir, bool force)

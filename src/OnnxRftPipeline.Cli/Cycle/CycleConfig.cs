@@ -54,6 +54,12 @@ public sealed record CycleConfig
     [JsonPropertyName("verifier")] public string? Verifier { get; init; }
     [JsonPropertyName("sample_all")] public bool SampleAll { get; init; }
     /// <summary>
+    /// How the probe and retrained models are exported for sampling and eval: `rft export`'s graph (standard, contrib,
+    /// standard-inplace) and weights (none, int8). int8 samples faster on CPU with approximate logits.
+    /// </summary>
+    [JsonPropertyName("export_ops")] public string ExportOps { get; init; } = "standard";
+    [JsonPropertyName("export_quantize")] public string ExportQuantize { get; init; } = "none";
+    /// <summary>
     /// URL of a running `rft serve`; null = sample the hard prompts locally. The service must watch
     /// <see cref="ServiceModels"/>: the cycle publishes its probe there and samples once the service serves it.
     /// Only the hard-prompt sample stage uses it; SPIN stages sample locally.

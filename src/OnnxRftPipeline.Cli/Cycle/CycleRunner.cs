@@ -67,6 +67,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
         if (cfg.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
         if (cfg.BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {cfg.BatchSize}");
+        ExportSettings("check");
         var manifest = OpenManifest();
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
     }
@@ -164,9 +165,16 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
         stages.RunAsync(stage, [checkpoint], [model], (_, _) =>
         {
-            OnnxExporter.Export(stages.Path(checkpoint), stages.Path(model), new ExportOptions { Force = true, ModelName = name, ModelVersion = "v1" });
+            OnnxExporter.Export(stages.Path(checkpoint), stages.Path(model), ExportSettings(name));
             return Task.CompletedTask;
         }, ct);
+
+    /// <summary>The export_ops / export_quantize settings for a model named <paramref name="name"/>; a bad value throws naming its field.</summary>
+    ExportOptions ExportSettings(string name) => new()
+    {
+        Force = true, ModelName = name, ModelVersion = "v1",
+        Ops = OnnxExporter.ParseGraphOps(cfg.ExportOps, "export_ops"), Quantize = WeightQuantizationNames.Parse(cfg.ExportQuantize, "export_quantize"),
+    };
 
     async Task<EvalSummary> EvalAsync(StageRunner stages, Shared shared, string stage, string model, string outDir, CancellationToken ct)
     {
