@@ -79,9 +79,12 @@ static class TrainQualityBench
             var byDifficulty = new SortedDictionary<string, (int Correct, int Total)>(StringComparer.Ordinal);
             int wrongStep = 0, wrongFinalOnly = 0;
             var wrong = new List<string>();
+            // Room for the longest expected response (and its end token) plus a line, so an answer that runs longer than its
+            // demonstration is still read to the end rather than cut off and counted wrong.
+            int maxNewTokens = eval.Max(e => tok.Encode(e.Example.Response).Length) + 1 + 16;
             foreach (var chunk in eval.Chunk(100))
             {
-                var outputs = ReferenceGenerator.Greedy(model, tok, chunk.Select(e => e.Example.Prompt).ToList(), 96);
+                var outputs = ReferenceGenerator.Greedy(model, tok, chunk.Select(e => e.Example.Prompt).ToList(), maxNewTokens);
                 foreach (var (e, output) in chunk.Zip(outputs))
                 {
                     bool ok = FinalAnswer.AfterMarker(output)?.Trim() == e.Answer;
