@@ -8,6 +8,13 @@ namespace OnnxRftPipeline.Cli.Cycle;
 /// <summary>Fills the run report from a finished cycle's files and manifest.</summary>
 public static class CycleReport
 {
+    /// <summary>The model evaluated into eval/<paramref name="eval"/> against the one in eval/<paramref name="baseline"/>, prompt by prompt.</summary>
+    public static async Task<PairedComparison> PairedAsync(string runDir, string baseline, string eval, CancellationToken ct)
+    {
+        Task<List<EvalResultRow>> Results(string name) => PartFiles.ReadAllAsync<EvalResultRow>(Path.Combine(runDir, "eval", name, "results"), ct);
+        return PairedComparison.Compare(await Results(baseline), await Results(eval), $"eval/{baseline}", $"eval/{eval}");
+    }
+
     public static async Task<ReportData> CollectAsync(CycleResult r, CycleConfig cfg, CancellationToken ct)
     {
         var hardness = await PartFiles.ReadAllAsync<HardnessRow>(Path.Combine(r.RunDir, "hardness"), ct);
@@ -39,10 +46,12 @@ public static class CycleReport
                     r.Manifest.Stages.Where(s => s.Name is "probe" or "export-probe" or "eval-probe").Sum(s => s.Seconds)),
                 new ArmResult($"retrained ({cfg.TrainEpochs} epochs): easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy, null,
                     r.Sample.Candidates, r.Sample.SampledTokens,
-                    r.Manifest.Stages.Where(s => s.Name is "select" or "sample" or "build" or "retrain" or "export-final" or "eval-final").Sum(s => s.Seconds)),
+                    r.Manifest.Stages.Where(s => s.Name is "select" or "sample" or "build" or "retrain" or "export-final" or "eval-final").Sum(s => s.Seconds),
+                    VsBaseline: await PairedAsync(r.RunDir, "probe", "final", ct)),
                 .. r.Spin is { } spin
                     ? [new ArmResult($"+ {cfg.SpinStages} SPIN stage(s) on the retrained model (β = {cfg.SpinBeta}, {cfg.SpinEpochs} epochs each, K = {cfg.SpinK})",
-                        spin.Eval.GreedyAccuracy, null, spin.Sample?.Candidates ?? 0, spin.Sample?.SampledTokens ?? 0, spin.Seconds)]
+                        spin.Eval.GreedyAccuracy, null, spin.Sample?.Candidates ?? 0, spin.Sample?.SampledTokens ?? 0, spin.Seconds,
+                        VsBaseline: await PairedAsync(r.RunDir, "probe", "spin", ct))]
                     : Array.Empty<ArmResult>(),
             ],
             Build = Report.BuildSummary.From(r.Build),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using OnnxRftPipeline.Cli.Report;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Selection;
 using OnnxRftPipeline.Trainer.Training;
@@ -83,10 +84,16 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
         md.AppendLine(inv, $"Task `{cfg.Task}`, {cfg.N} training / {cfg.EvalN} eval examples, demonstration noise {cfg.Noise:P0}, seed {cfg.Seed}, preset `{cfg.Preset}`; ")
           .AppendLine(inv, $"probe {cfg.ProbeEpochs} epochs (shared, {sharedSeconds:F0} s with data), every arm retrains {cfg.TrainEpochs} epochs from the same base; K = {cfg.K}, T = {cfg.Temperature}, top-p {cfg.TopP}.")
           .AppendLine();
-        md.AppendLine("| arm | greedy pass@1 | prompts sampled | candidates drawn | accepted | sampler tokens | training rows | wall s | trains on |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        // Every arm against the first (plain SFT), prompt by prompt: each arm's greedy results are in eval/ARM.
+        var first = rows[0].Arm;
+        md.AppendLine(inv, $"| arm | greedy pass@1 | fixed / broken vs {first} | prompts sampled | candidates drawn | accepted | sampler tokens | training rows | wall s | trains on |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in rows)
-            md.AppendLine(inv, $"| {r.Arm} | {r.GreedyPassAt1:P1} | {r.PromptsSampled} | {r.CandidatesDrawn} | {r.Accepted} | {r.SamplerTokens} | {r.TrainingRows} | {r.WallSeconds:F0} | {r.Description} |");
+        {
+            var paired = r.Arm == first ? "—" : ReportFormat.Paired(await CycleReport.PairedAsync(dir, first, r.Arm, ct));
+            md.AppendLine(inv, $"| {r.Arm} | {r.GreedyPassAt1:P1} | {paired} | {r.PromptsSampled} | {r.CandidatesDrawn} | {r.Accepted} | {r.SamplerTokens} | {r.TrainingRows} | {r.WallSeconds:F0} | {r.Description} |");
+        }
+        md.AppendLine().AppendLine(inv, $"Fixed / broken: eval prompts the arm answers right and {first} wrong, and the reverse, with the exact sign test's p (McNemar).");
         var all = rows.FirstOrDefault(r => r.Arm == "rft-all");
         var hard = rows.FirstOrDefault(r => r.Arm == "rft-hard");
         if (all is not null && hard is not null && all.CandidatesDrawn > 0)

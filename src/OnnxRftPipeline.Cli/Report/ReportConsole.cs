@@ -18,12 +18,12 @@ public static class ReportConsole
             var baseline = data.Arms[0];
             var t = new Table().Border(TableBorder.Rounded).Title("Results per arm");
             t.AddColumn("Arm");
-            foreach (var h in new[] { "Greedy acc.", $"Δ vs {baseline.Name}", ReportPlots.PassLabel(data.Arms), "Candidates", "Sampler tokens", "Wall time" })
+            foreach (var h in new[] { "Greedy acc.", $"Δ vs {baseline.Name}", "Fixed / broken", ReportPlots.PassLabel(data.Arms), "Candidates", "Sampler tokens", "Wall time" })
                 t.AddColumn(new TableColumn(Markup.Escape(h)).RightAligned());
             foreach (var a in data.Arms)
                 t.AddRow(Markup.Escape(a.Name), Percent(a.GreedyAccuracy),
                     ReferenceEquals(a, baseline) ? "—" : PointsDelta(a.GreedyAccuracy, baseline.GreedyAccuracy),
-                    Percent(a.PassAtK), Count(a.CandidatesDrawn), Count(a.SamplerTokens), Duration(a.WallSeconds));
+                    Markup.Escape(Paired(a.VsBaseline)), Percent(a.PassAtK), Count(a.CandidatesDrawn), Count(a.SamplerTokens), Duration(a.WallSeconds));
             c.Write(t);
         }
 

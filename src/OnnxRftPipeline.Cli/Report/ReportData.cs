@@ -47,7 +47,8 @@ public sealed record HardnessScore(string ExampleId, double Score, bool IsHard);
 /// <summary>
 /// One evaluated arm. GreedyAccuracy and PassAtK are fractions in 0..1; PassAtK is null when not sampled.
 /// K names the k of pass@k when known. CandidatesDrawn and SamplerTokens count what the arm cost to build
-/// (0 for an arm that drew no samples).
+/// (0 for an arm that drew no samples). VsBaseline compares the arm prompt by prompt with the first arm (null for the
+/// first arm, or when per-prompt results are not available).
 /// </summary>
 public sealed record ArmResult(
     string Name,
@@ -56,7 +57,8 @@ public sealed record ArmResult(
     long CandidatesDrawn,
     long SamplerTokens,
     double WallSeconds,
-    int? K = null);
+    int? K = null,
+    PairedComparison? VsBaseline = null);
 
 /// <summary>
 /// What the build stage did. Fallbacks: hard prompts with no accepted candidate whose original was kept;

@@ -19,6 +19,13 @@ public static class ReportFormat
         return d == 0 ? "±0.0 pts" : (d > 0 ? "+" : "") + d.ToString("0.0", Inv) + " pts";
     }
 
+    /// <summary>A paired comparison as "+52 / −18 (p < 0.001)"; "—" when there is none.</summary>
+    public static string Paired(PairedComparison? p) => p is null ? "—"
+        : $"+{p.Fixed.ToString(Inv)} / −{p.Broken.ToString(Inv)} ({PValue(p.PValue)})";
+
+    /// <summary>"p < 0.001", "p = 0.034", "p = 0.52".</summary>
+    public static string PValue(double p) => p < 0.001 ? "p < 0.001" : "p = " + p.ToString(p < 0.1 ? "0.000" : "0.00", Inv);
+
     /// <summary>12345 → "12,345".</summary>
     public static string Count(long n) => n.ToString("N0", Inv);
 

@@ -46,13 +46,15 @@ static class ReportMarkdown
         if (d.Arms.Count == 0) { md.AppendLine("No arm was evaluated in this run.").AppendLine(); return; }
         var pass = ReportPlots.PassLabel(d.Arms);
         var baseline = d.Arms[0];
-        md.AppendLine($"| Arm | Greedy accuracy | Δ vs {Cell(baseline.Name)} | {pass} | Candidates drawn | Sampler tokens | Wall time |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine($"| Arm | Greedy accuracy | Δ vs {Cell(baseline.Name)} | Fixed / broken vs {Cell(baseline.Name)} | {pass} | Candidates drawn | Sampler tokens | Wall time |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var a in d.Arms)
             md.AppendLine($"| {Cell(a.Name)} | {Percent(a.GreedyAccuracy)} | {(ReferenceEquals(a, baseline) ? "—" : PointsDelta(a.GreedyAccuracy, baseline.GreedyAccuracy))} " +
-                          $"| {Percent(a.PassAtK)} | {Count(a.CandidatesDrawn)} | {Count(a.SamplerTokens)} | {Duration(a.WallSeconds)} |");
+                          $"| {Paired(a.VsBaseline)} | {Percent(a.PassAtK)} | {Count(a.CandidatesDrawn)} | {Count(a.SamplerTokens)} | {Duration(a.WallSeconds)} |");
         md.AppendLine();
-        md.AppendLine("Accuracies are on the same eval prompts; a difference of a few points on a small eval set can be noise.").AppendLine();
+        md.AppendLine("Accuracies are on the same eval prompts. Fixed / broken: prompts the arm answers right and the first arm wrong, and the " +
+                      "reverse; p is the exact sign test on them (McNemar): how likely a split at least this uneven would be if neither " +
+                      "model were better. A few points' difference with a large p can be noise.").AppendLine();
     }
 
     static void BuildSummary(StringBuilder md, ReportData d)

@@ -27,6 +27,17 @@ public sealed class UninterruptedCycle : IAsyncLifetime
 public class CycleResumeTests(UninterruptedCycle straight) : IClassFixture<UninterruptedCycle>
 {
     [Fact]
+    public async Task The_report_compares_the_retrained_model_with_the_probe_prompt_by_prompt()
+    {
+        var r = straight.Result;
+        var p = await CycleReport.PairedAsync(r.RunDir, "probe", "final", CancellationToken.None);
+        Assert.Equal(12, p.Items);
+        // Prompts fixed minus prompts broken is the change in prompts answered right.
+        Assert.Equal(Math.Round((r.FinalEval.GreedyAccuracy - r.ProbeEval.GreedyAccuracy) * 12), p.Fixed - p.Broken);
+        Assert.Contains(OnnxRftPipeline.Cli.Report.ReportFormat.Paired(p), File.ReadAllText(Path.Combine(r.RunDir, "report.md")));
+    }
+
+    [Fact]
     public void The_uninterrupted_cycle_completes_every_stage_and_samples_only_hard_prompts()
     {
         var r = straight.Result;

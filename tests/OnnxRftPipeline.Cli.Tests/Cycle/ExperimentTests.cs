@@ -36,6 +36,12 @@ public class ExperimentTests
             Assert.Contains("| rft-hard |", md);
             Assert.Contains("| spin |", md);
             Assert.Contains("of RFT-all's candidates", md);
+            // Every arm but the first is compared with it prompt by prompt: "+F / −B (p …)" with F + B ≤ the 12 eval prompts.
+            Assert.Contains("fixed / broken vs sft", md);
+            var rftHard = md.Split('\n').Single(l => l.StartsWith("| rft-hard |", StringComparison.Ordinal));
+            var m = System.Text.RegularExpressions.Regex.Match(rftHard, @"\+(\d+) / −(\d+) \(p [<=] [0-9.]+\)");
+            Assert.True(m.Success, rftHard);
+            Assert.InRange(int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value), 0, cfg.EvalN);
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }

@@ -23,7 +23,7 @@ public sealed class ReportConsoleTests
         var text = Render(SyntheticReport.Make(examples: 20));
 
         var rft = text.Split('\n').Single(l => l.Contains("RFT on hard prompts (this run)"));
-        foreach (var cell in new[] { "64.9%", "+3.7 pts", "n/a", "800", "24,680", "2m 10s" }) Assert.Contains(cell, rft);
+        foreach (var cell in new[] { "64.9%", "+3.7 pts", "+12 / −3 (p = 0.035)", "n/a", "800", "24,680", "2m 10s" }) Assert.Contains(cell, rft);
         Assert.Contains("pass@8", text);
         Assert.Contains("Δ vs probe SFT", text);
         Assert.Contains("123,456", text);

@@ -24,10 +24,11 @@ public sealed class ReportWriterTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "report.md"), path);
         var md = File.ReadAllText(path);
         Assert.StartsWith("# Run report: run-20261123-test", md);
-        Assert.Contains("| Arm | Greedy accuracy | Δ vs probe SFT | pass@8 | Candidates drawn | Sampler tokens | Wall time |", md);
-        Assert.Contains("| probe SFT | 61.2% | — | 80.0% | 0 | 0 | 42.0 s |", md);
-        Assert.Contains("| RFT on all prompts | 65.5% | +4.3 pts | 84.0% | 4,000 | 123,456 | 5m 01s |", md);
-        Assert.Contains("| RFT on hard prompts (this run) | 64.9% | +3.7 pts | n/a | 800 | 24,680 | 2m 10s |", md);
+        Assert.Contains("| Arm | Greedy accuracy | Δ vs probe SFT | Fixed / broken vs probe SFT | pass@8 | Candidates drawn | Sampler tokens | Wall time |", md);
+        Assert.Contains("| probe SFT | 61.2% | — | — | 80.0% | 0 | 0 | 42.0 s |", md);
+        Assert.Contains("| RFT on all prompts | 65.5% | +4.3 pts | +30 / −8 (p < 0.001) | 84.0% | 4,000 | 123,456 | 5m 01s |", md);
+        // 12 vs 3 disagreements: 2 · (C(15,0) + C(15,1) + C(15,2) + C(15,3)) / 2^15 = 2 · 576 / 32768 = 0.035.
+        Assert.Contains("| RFT on hard prompts (this run) | 64.9% | +3.7 pts | +12 / −3 (p = 0.035) | n/a | 800 | 24,680 | 2m 10s |", md);
         Assert.Contains("| Hard with at least one accepted candidate | 87 |", md);
         Assert.Contains("| Fallbacks (hard, none accepted, original kept) | 13 |", md);
         Assert.Contains("| Generated rows | 612 |", md);
@@ -172,6 +173,6 @@ public sealed class ReportWriterTests : IDisposable
 
         var md = File.ReadAllText(ReportWriter.Write(_dir, data));
 
-        Assert.Contains("| a\\|b | 50.0% | — | n/a | 1 | 2 | 3.0 s |", md);
+        Assert.Contains("| a\\|b | 50.0% | — | — | n/a | 1 | 2 | 3.0 s |", md);
     }
 }

@@ -36,8 +36,8 @@ static class SyntheticReport
             Arms =
             [
                 new("probe SFT", 0.612, 0.8, 0, 0, 42.0, K: 8),
-                new("RFT on all prompts", 0.655, 0.84, 4000, 123_456, 301, K: 8),
-                new("RFT on hard prompts (this run)", 0.649, null, 800, 24_680, 130.1, K: 8),
+                new("RFT on all prompts", 0.655, 0.84, 4000, 123_456, 301, K: 8, VsBaseline: new PairedComparison(500, 30, 8, PairedComparison.SignTest(30, 8))),
+                new("RFT on hard prompts (this run)", 0.649, null, 800, 24_680, 130.1, K: 8, VsBaseline: new PairedComparison(500, 12, 3, PairedComparison.SignTest(12, 3))),
             ],
             Build = new BuildSummary(500, 400, 100, 87, 13, 612, 2.4567),
         };
