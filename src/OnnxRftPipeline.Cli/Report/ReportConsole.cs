@@ -16,14 +16,20 @@ public static class ReportConsole
         else
         {
             var baseline = data.Arms[0];
-            var t = new Table().Border(TableBorder.Rounded).Title("Results per arm");
+            // A terminal is narrower than report.md's table: a pass@k column that no arm has is left out.
+            bool pass = data.Arms.Any(a => a.PassAtK is not null);
+            // Short headers (the baseline's name goes in the caption), so arm names keep most of an 80-column terminal.
+            var t = new Table().Border(TableBorder.Rounded).Title("Results per arm")
+                .Caption(Markup.Escape($"Δ and fixed / broken prompts against {baseline.Name}; p: exact sign test"));
             t.AddColumn("Arm");
-            foreach (var h in new[] { "Greedy acc.", $"Δ vs {baseline.Name}", "Fixed / broken", ReportPlots.PassLabel(data.Arms), "Candidates", "Sampler tokens", "Wall time" })
-                t.AddColumn(new TableColumn(Markup.Escape(h)).RightAligned());
+            foreach (var h in new[] { "Greedy acc.", "Δ", "Fixed / broken", pass ? ReportPlots.PassLabel(data.Arms) : null, "Candidates", "Sampler tokens", "Wall time" })
+                if (h is not null) t.AddColumn(new TableColumn(Markup.Escape(h)).RightAligned());
             foreach (var a in data.Arms)
-                t.AddRow(Markup.Escape(a.Name), Percent(a.GreedyAccuracy),
-                    ReferenceEquals(a, baseline) ? "—" : PointsDelta(a.GreedyAccuracy, baseline.GreedyAccuracy),
-                    Markup.Escape(Paired(a.VsBaseline)), Percent(a.PassAtK), Count(a.CandidatesDrawn), Count(a.SamplerTokens), Duration(a.WallSeconds));
+                t.AddRow(new[]
+                {
+                    Markup.Escape(a.Name), Percent(a.GreedyAccuracy), ReferenceEquals(a, baseline) ? "—" : PointsDelta(a.GreedyAccuracy, baseline.GreedyAccuracy),
+                    Markup.Escape(Paired(a.VsBaseline)), pass ? Percent(a.PassAtK) : null, Count(a.CandidatesDrawn), Count(a.SamplerTokens), Duration(a.WallSeconds),
+                }.OfType<string>().ToArray());
             c.Write(t);
         }
 

@@ -25,30 +25,20 @@ public static class CycleVerb
             var runner = new CycleRunner(p.GetValue(outDir)!, cfg);
             AnsiConsole.MarkupLineInterpolated($"[bold]rft cycle[/] → {runner.RunDir}");
             var r = await runner.RunAsync(ct);
-            await SummariseAsync(r, ct);
+            await SummariseAsync(r, cfg, ct);
             return CliHost.Ok;
         });
         return cmd;
     }
 
-    static async Task SummariseAsync(CycleResult r, CancellationToken ct)
+    /// <summary>Stage timings, then report.md's arms and build tables (ReportConsole: same numbers and formats as the report).</summary>
+    static async Task SummariseAsync(CycleResult r, CycleConfig cfg, CancellationToken ct)
     {
         var stages = new Table().Title("stages").AddColumns("stage", "status", "seconds", "attempts");
         foreach (var s in r.Manifest.Stages)
             stages.AddRow(s.Name, s.Status, s.Seconds.ToString("F1", CultureInfo.InvariantCulture), s.Attempts.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(stages);
-        var t = new Table().Title("cycle result (held-out eval split)")
-            .AddColumns("model", "greedy pass@1", "fixed / broken vs probe", "candidates drawn", "sampler tokens");
-        t.AddRow("probe SFT on demonstrations", r.ProbeEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture), "—", "0", "0");
-        t.AddRow("retrained on easy originals + accepted samples of hard prompts", r.FinalEval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
-            Markup.Escape(ReportFormat.Paired(await CycleReport.PairedAsync(r.RunDir, "probe", "final", ct))),
-            r.Sample.Candidates.ToString(CultureInfo.InvariantCulture), r.Sample.SampledTokens.ToString(CultureInfo.InvariantCulture));
-        if (r.Spin is { } spin)
-            t.AddRow($"+ SPIN stages on the retrained model (pairs trained: {spin.TrainingRows})", spin.Eval.GreedyAccuracy.ToString("P1", CultureInfo.InvariantCulture),
-                Markup.Escape(ReportFormat.Paired(await CycleReport.PairedAsync(r.RunDir, "probe", "spin", ct))),
-                (spin.Sample?.Candidates ?? 0).ToString(CultureInfo.InvariantCulture), (spin.Sample?.SampledTokens ?? 0).ToString(CultureInfo.InvariantCulture));
-        AnsiConsole.Write(t);
-        BuildVerb.Render(r.Build);
-        AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.Combine(r.RunDir, Report.ReportWriter.ReportFile)}[/]");
+        ReportConsole.Render(await CycleReport.CollectAsync(r, cfg, ct));
+        AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.Combine(r.RunDir, ReportWriter.ReportFile)}[/]");
     }
 }

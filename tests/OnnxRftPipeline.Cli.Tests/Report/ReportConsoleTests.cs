@@ -25,10 +25,22 @@ public sealed class ReportConsoleTests
         var rft = text.Split('\n').Single(l => l.Contains("RFT on hard prompts (this run)"));
         foreach (var cell in new[] { "64.9%", "+3.7 pts", "+12 / −3 (p = 0.035)", "n/a", "800", "24,680", "2m 10s" }) Assert.Contains(cell, rft);
         Assert.Contains("pass@8", text);
-        Assert.Contains("Δ vs probe SFT", text);
+        Assert.Contains("Δ and fixed / broken prompts against probe SFT", text);
         Assert.Contains("123,456", text);
         Assert.Contains(text.Split('\n'), l => l.Contains("Accepted per hard prompt") && l.Contains("2.46"));
         Assert.Contains(text.Split('\n'), l => l.Contains("Fallbacks (hard, none accepted, original kept)") && l.Contains("13"));
+    }
+
+    [Fact]
+    public void Render_LeavesOutAPassAtKColumnNoArmHas()
+    {
+        var data = SyntheticReport.Make(examples: 20);
+        var withoutPass = new ReportData { RunId = data.RunId, Arms = data.Arms.Select(a => a with { PassAtK = null }).ToList(), Build = data.Build };
+        var text = Render(withoutPass);
+        Assert.DoesNotContain("pass@", text);
+        Assert.DoesNotContain("n/a", text);
+        var rft = text.Split('\n').Single(l => l.Contains("RFT on hard prompts (this run)"));
+        foreach (var cell in new[] { "64.9%", "+3.7 pts", "+12 / −3 (p = 0.035)", "800", "24,680", "2m 10s" }) Assert.Contains(cell, rft);
     }
 
     [Fact]
