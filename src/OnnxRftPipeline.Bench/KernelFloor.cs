@@ -17,8 +17,8 @@ namespace OnnxRftPipeline.Bench;
 /// Attention is timed the two ways our exports compute it and the faster kept per cache length: GroupQueryAttention (ORT's
 /// fused CPU kernel for cached decoding, with rotary and the in-place cache append) and plain ops (MatMul with the keys
 /// transposed, Softmax, MatMul; no rotary, no append, no mask). Everything else a real step runs (the gate|up split, mask
-/// processing, the embedding lookup, the engine's loop) is left out, and no node waits for another's output, so no decoder
-/// graph of this model built from these kernels decodes faster on this runtime and machine.
+/// processing, the embedding lookup, the engine's loop) is left out, and most nodes read graph inputs instead of each
+/// other's outputs, so no decoder graph of this model built from these kernels decodes faster on this runtime and machine.
 /// Hand-written here because it measures the runtime, not our export: the exporter's graphs have all the left-out work.
 /// </summary>
 static class KernelFloor
