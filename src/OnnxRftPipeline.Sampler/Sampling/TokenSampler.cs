@@ -8,15 +8,14 @@ namespace OnnxRftPipeline.Sampler.Sampling;
 public sealed class TokenSampler
 {
     readonly float[] _probs;
-    readonly int[] _order;
-    readonly Comparison<int> _byProbability;
+    readonly int[] _heap;
+    readonly int[] _top;
 
     public TokenSampler(int vocabSize)
     {
         _probs = new float[vocabSize];
-        _order = new int[vocabSize];
-        // Descending probability, ties by token id, so the kept set is deterministic. Built once: no per-token garbage.
-        _byProbability = (a, b) => _probs[b] != _probs[a] ? _probs[b].CompareTo(_probs[a]) : a.CompareTo(b);
+        _heap = new int[vocabSize];
+        _top = new int[vocabSize];
     }
 
     public (int Token, double LogProb) Next(ReadOnlySpan<float> logits, SamplingSettings s, ref SplitMix64 rng)
@@ -40,34 +39,52 @@ public sealed class TokenSampler
         double total = 0;
         for (int i = 0; i < v; i++) { _probs[i] = (float)Math.Exp((logits[i] - max) * invT); total += _probs[i]; }
 
-        int kept = v;
         bool truncate = (s.TopK > 0 && s.TopK < v) || s.TopP < 1.0;
-        if (truncate)
+        if (!truncate)
         {
-            for (int i = 0; i < v; i++) _order[i] = i;
-            Array.Sort(_order, _byProbability);
-            if (s.TopK > 0) kept = Math.Min(kept, s.TopK);
-            if (s.TopP < 1.0)
-            {
-                double cum = 0;
-                for (int j = 0; j < kept; j++)
-                {
-                    cum += _probs[_order[j]] / total;
-                    if (cum >= s.TopP) { kept = j + 1; break; }
-                }
-            }
-            total = 0;
-            for (int j = 0; j < kept; j++) total += _probs[_order[j]];
+            double r0 = rng.NextDouble() * total, acc0 = 0;
+            for (int i = 0; i < v; i++) { acc0 += _probs[i]; if (r0 < acc0) return i; }
+            return v - 1;
         }
 
-        double r = rng.NextDouble() * total;
-        double acc = 0;
-        if (truncate)
+        // The kept tokens in descending probability (ties by token id, so the set is deterministic), taken one at a time
+        // off a max-heap until top-k or top-p stops: O(V + kept·log V) per token where a full sort is O(V log V), and a
+        // nucleus is usually a handful of tokens out of the whole vocabulary.
+        for (int i = 0; i < v; i++) _heap[i] = i;
+        for (int i = v / 2 - 1; i >= 0; i--) SiftDown(i, v);
+        int limit = s.TopK > 0 ? Math.Min(s.TopK, v) : v, kept = 0, n = v;
+        double cum = 0;
+        while (kept < limit)
         {
-            for (int j = 0; j < kept; j++) { acc += _probs[_order[j]]; if (r < acc) return _order[j]; }
-            return _order[kept - 1];
+            int next = _heap[0];
+            _top[kept++] = next;
+            _heap[0] = _heap[--n];
+            SiftDown(0, n);
+            cum += _probs[next] / total;
+            if (s.TopP < 1.0 && cum >= s.TopP) break;
         }
-        for (int i = 0; i < v; i++) { acc += _probs[i]; if (r < acc) return i; }
-        return v - 1;
+        double keptTotal = 0;
+        for (int j = 0; j < kept; j++) keptTotal += _probs[_top[j]];
+        double r = rng.NextDouble() * keptTotal, acc = 0;
+        for (int j = 0; j < kept; j++) { acc += _probs[_top[j]]; if (r < acc) return _top[j]; }
+        return _top[kept - 1];
+    }
+
+    /// <summary>Token a comes before b: higher probability, or equal probability and a lower id.</summary>
+    bool Before(int a, int b) => _probs[a] > _probs[b] || (_probs[a] == _probs[b] && a < b);
+
+    void SiftDown(int i, int n)
+    {
+        int item = _heap[i];
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && Before(_heap[child + 1], _heap[child])) child++;
+            if (!Before(_heap[child], item)) break;
+            _heap[i] = _heap[child];
+            i = child;
+        }
+        _heap[i] = item;
     }
 }
