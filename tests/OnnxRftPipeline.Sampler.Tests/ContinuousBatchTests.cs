@@ -136,3 +136,15 @@ public class ContinuousBatchTests(RandomModelFixture model) : IClassFixture<Rand
         Assert.Equal(0, batch.ActiveRows);
     }
 }
+
+/// <summary>An in-place cache export cannot be batched continuously; the batch says so instead of decoding garbage.</summary>
+public class ContinuousBatchInPlaceTests(ContribModelFixture model) : IClassFixture<ContribModelFixture>
+{
+    [Fact]
+    public void A_decoder_that_shares_its_past_and_present_buffer_is_refused()
+    {
+        Assert.True(model.Decoder.SharesPastPresent);
+        var e = Assert.Throws<NotSupportedException>(() => new ContinuousBatch(model.Decoder, model.Tokenizer, contextLength: 96));
+        Assert.Contains("--ops Standard", e.Message);
+    }
+}

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using OnnxRftPipeline.Cli.Verbs;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Service.Client;
 using Polly.CircuitBreaker;
@@ -40,6 +41,9 @@ public sealed partial class CycleRunner
             throw new ArgumentException($"service_models {cfg.ServiceModels}: folder not found (it must be the models/NAME folder the service at {cfg.Service} serves)");
         if (ModelFolder.IsModelFolder(dir))
             throw new ArgumentException($"service_models {cfg.ServiceModels}: is one model version folder; give its parent models/NAME, which the service watches for new versions");
+        // The service batches continuously and loads only standard exports; anything else would be published and never served.
+        if (OnnxExporter.ParseGraphOps(cfg.ExportOps, "export_ops") != GraphOps.Standard)
+            throw new ArgumentException($"export_ops {cfg.ExportOps} cannot be sampled by a service (rft serve loads standard exports only): use export_ops standard with service");
     }
 
     async Task<SampleSummary> SampleViaServiceAsync(StageRunner stages, SampleJobOptions options, CancellationToken ct)

@@ -15,11 +15,18 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// last columns (the batch is widened on the left when the prompt is longer than the cache); when rows leave, the
 /// columns no remaining row owns are trimmed. Leaving rows are compacted away lazily, in the same copy as the next
 /// join or before the next step, so a step where rows both leave and join copies the cache once, not twice.
-/// Not thread-safe: one decode loop drives it.
+/// Not thread-safe: one decode loop drives it. A decoder of an in-place cache export (<see cref="OnnxDecoder.SharesPastPresent"/>)
+/// is refused: GroupQueryAttention takes each row's tokens as one run from column 0, so the right-aligned rows would attend
+/// to the wrong keys (measured: 8 of 7,200 candidates matched the batch generator's), and the service refuses such exports too.
 /// </summary>
 public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, int contextLength = int.MaxValue) : IDisposable
 {
-    readonly TokenSampler _sampler = new(decoder.VocabSize);
+    readonly TokenSampler _sampler = new(Supported(decoder).VocabSize);
+
+    static OnnxDecoder Supported(OnnxDecoder d) => d.SharesPastPresent
+        ? throw new NotSupportedException("continuous batching needs a standard export (rft export --ops Standard): this decoder's graph " +
+                                          "updates a shared past/present buffer in place (genai_config search.past_present_share_buffer)")
+        : d;
     readonly List<Row> _rows = [];
     OrtValue[] _past = [];
     IDisposable? _pastOwner;

@@ -125,6 +125,8 @@ public class CycleServiceTests : IDisposable
         var version = Directory.CreateDirectory(Path.Combine(_root, "models", "x", "v1")).FullName;
         File.WriteAllText(Path.Combine(version, GenAiConfig.FileName), "{}");
         Assert.Contains("give its parent models/NAME", await Message(Tiny with { Service = "http://127.0.0.1:9", ServiceModels = version }));
+        Assert.StartsWith("export_ops contrib cannot be sampled by a service",
+            await Message(Tiny with { Service = "http://127.0.0.1:9", ServiceModels = _root, ExportOps = "contrib" }));
         Assert.False(File.Exists(Path.Combine(run, RunManifest.FileName)));
     }
 }
