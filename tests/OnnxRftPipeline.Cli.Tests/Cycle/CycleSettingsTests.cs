@@ -8,11 +8,7 @@ namespace OnnxRftPipeline.Cli.Tests.Cycle;
 [Collection(CycleCollection.Name)]
 public class CycleSettingsTests
 {
-    /// <summary>A cycle of a few seconds: 24 examples, half of them hard, K = 2.</summary>
-    static readonly CycleConfig Tiny = new()
-    {
-        Preset = "tiny", N = 24, EvalN = 4, ProbeEpochs = 1, TrainEpochs = 1, K = 2, MaxNewTokens = 8, Threads = 1, SelectFraction = 0.5,
-    };
+    static readonly CycleConfig Tiny = TinyCycle.Config;
 
     static async Task<CycleResult> RunAsync(CycleConfig config, string root) =>
         await new CycleRunner(Path.Combine(root, "run"), config).RunAsync(CancellationToken.None);
@@ -57,7 +53,7 @@ public class CycleSettingsTests
                 Assert.Equal(("contrib", "int8"), (info.GraphOps, info.WeightQuantization));
             }
             Assert.Equal(24, r.Sample.Candidates);   // 12 hard prompts, K = 2, drawn through the contrib int8 graph
-            Assert.Equal(4, r.FinalEval.Examples);
+            Assert.Equal(Tiny.EvalN, r.FinalEval.Examples);
         }
         finally { Directory.Delete(root, recursive: true); }
     }

@@ -7,10 +7,7 @@ namespace OnnxRftPipeline.Cli.Tests.Cycle;
 [Collection(CycleCollection.Name)]
 public class MultiSeedExperimentTests
 {
-    static readonly CycleConfig Tiny = new()
-    {
-        Preset = "tiny", N = 24, EvalN = 6, ProbeEpochs = 1, TrainEpochs = 1, K = 2, MaxNewTokens = 8, Threads = 1, SelectFraction = 0.5,
-    };
+    static readonly CycleConfig Tiny = TinyCycle.Config;
 
     [Fact]
     public async Task Each_seed_runs_its_own_experiment_and_the_table_summarises_them()
