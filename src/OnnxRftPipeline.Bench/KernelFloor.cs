@@ -71,15 +71,8 @@ static class KernelFloor
         var rng = new Random(5);
         float[] Random(int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
         var gamma = g.Initializer("norm_weight", [h], Random(h, 1));
-        string Project(string input, int inDim, int outDim, string output)
-        {
-            var w = Random(inDim * outDim, 1.0 / Math.Sqrt(inDim));
-            if (quantize == WeightQuantization.None)
-                return g.Op("MatMul", [input, g.Initializer(g.Fresh("w"), [inDim, outDim], w)], output);
-            var (qw, scales) = Int8Weights.Quantize(w, inDim, outDim);
-            return g.Op("DynamicQuantizeMatMul", [input, g.InitializerInt8(g.Fresh("wq"), [inDim, outDim], qw), g.Initializer(g.Fresh("ws"), [outDim], scales)],
-                output, MicrosoftDomain);
-        }
+        string Project(string input, int inDim, int outDim, string output) =>
+            LlamaGraph.Projection(g, input, g.Fresh("w"), Random(inDim * outDim, 1.0 / Math.Sqrt(inDim)), inDim, outDim, quantize, output);
         int maxPos = c.MaxPositionEmbeddings;
         var cos = g.Initializer("cos", [maxPos, d / 2], Random(maxPos * d / 2, 1));
         var sin = g.Initializer("sin", [maxPos, d / 2], Random(maxPos * d / 2, 1));

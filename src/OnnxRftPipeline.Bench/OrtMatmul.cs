@@ -23,12 +23,7 @@ static class OrtMatmul
         g.Input(OnnxGraphBuilder.Value("a", DT.Float, m, k));
         var rng = new Random(1);
         var w = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
-        if (int8)
-        {
-            var (q, scales) = Int8Weights.Quantize(w, k, n);
-            g.Op("DynamicQuantizeMatMul", ["a", g.InitializerInt8("b", [k, n], q), g.Initializer("b_scale", [n], scales)], "c", OnnxGraphBuilder.MicrosoftDomain);
-        }
-        else g.Op("MatMul", ["a", g.Initializer("b", [k, n], w)], "c");
+        LlamaGraph.Projection(g, "a", "b", w, k, n, int8 ? WeightQuantization.Int8 : WeightQuantization.None, "c");
         g.Output(OnnxGraphBuilder.Value("c", DT.Float, m, n));
         var model = new ModelProto { IrVersion = LlamaGraph.IrVersion, Graph = g.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = LlamaGraph.Opset });

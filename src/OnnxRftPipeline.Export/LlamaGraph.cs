@@ -71,17 +71,7 @@ public static class LlamaGraph
             }
             return new Weight(name, inDim, outDim, fused);
         }
-        // input · W: a float MatMul, or with int8 weights com.microsoft DynamicQuantizeMatMul (inputs A, B int8 [in, out],
-        // b_scale float [out] = one scale per output column; b_zero_point omitted = 0, symmetric; no bias).
-        string Project(string input, Weight w, string? output = null)
-        {
-            if (quantize == WeightQuantization.None)
-                return g.Op("MatMul", [input, g.Initializer(w.Name, [w.In, w.Out], w.Data)], output);
-            var (q, scales) = Int8Weights.Quantize(w.Data, w.In, w.Out);
-            return g.Op("DynamicQuantizeMatMul",
-                [input, g.InitializerInt8(w.Name + Int8Weights.QuantizedSuffix, [w.In, w.Out], q), g.Initializer(w.Name + Int8Weights.ScaleSuffix, [w.Out], scales)],
-                output, MicrosoftDomain);
-        }
+        string Project(string input, Weight w, string? output = null) => Projection(g, input, w.Name, w.Data, w.In, w.Out, quantize, output);
         string[] SplitLast(string input, string hint, params long[] sizes)
             => g.OpMulti("Split", [input, g.ConstInt64("split_" + hint, sizes)], sizes.Select(_ => g.Fresh(hint)).ToArray(), attrs: Attr("axis", -1L));
         string Vector(string name) => g.Initializer(name, ckpt.Tensors[name].Shape, ckpt.Tensors[name].Data);
@@ -208,6 +198,22 @@ public static class LlamaGraph
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetFor(ops) });
         if (g.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         return model;
+    }
+
+    /// <summary>
+    /// input · W for a weight W [inDim, outDim] stored under <paramref name="name"/>: a float MatMul, or with int8 weights
+    /// com.microsoft DynamicQuantizeMatMul (inputs A, B int8 [in, out], b_scale float [out] = one scale per output column;
+    /// b_zero_point omitted = 0, symmetric; no bias). Shared with the benchmarks, which time the kernels the export uses.
+    /// </summary>
+    public static string Projection(OnnxGraphBuilder g, string input, string name, float[] w, int inDim, int outDim, WeightQuantization quantize,
+        string? output = null)
+    {
+        if (quantize == WeightQuantization.None)
+            return g.Op("MatMul", [input, g.Initializer(name, [inDim, outDim], w)], output);
+        var (q, scales) = Int8Weights.Quantize(w, inDim, outDim);
+        return g.Op("DynamicQuantizeMatMul",
+            [input, g.InitializerInt8(name + Int8Weights.QuantizedSuffix, [inDim, outDim], q), g.Initializer(name + Int8Weights.ScaleSuffix, [outDim], scales)],
+            output, MicrosoftDomain);
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
         if (cfg.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
         if (cfg.BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {cfg.BatchSize}");
-        ExportSettings("check");
+        ExportSettings("check");   // parses export_ops and export_quantize: a bad value fails here, before any stage
         var manifest = OpenManifest();
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
     }

@@ -54,22 +54,21 @@ public sealed class MultiSeedExperiment(string runDir, CycleConfig cfg, IReadOnl
             {
                 var baseline = results.Select(r => r.Rows.Single(x => x.Arm == first).GreedyPassAt1).ToArray();
                 beats = $"{acc.Zip(baseline).Count(p => p.First > p.Second)} of {acc.Length}";
-                int fixedCount = 0, broken = 0;
+                int items = 0, fixedCount = 0, broken = 0;
                 foreach (var (seed, _) in results)
                 {
                     var p = await CycleReport.PairedAsync(SeedDir(runDir, seed), first, arm, ct);
+                    items += p.Items;
                     fixedCount += p.Fixed;
                     broken += p.Broken;
                 }
-                paired = ReportFormat.Paired(new PairedComparison(0, fixedCount, broken, PairedComparison.SignTest(fixedCount, broken)));
+                paired = ReportFormat.Paired(new PairedComparison(items, fixedCount, broken, PairedComparison.SignTest(fixedCount, broken)));
             }
-            md.AppendLine(inv, $"| {arm} | {string.Join(" | ", acc.Select(a => a.ToString("P1", inv)))} | {Mean(acc):P1} ± {Sd(acc) * 100:F1} pts | {beats} | {paired} |");
+            md.AppendLine(inv, $"| {arm} | {string.Join(" | ", acc.Select(a => a.ToString("P1", inv)))} | {acc.Average():P1} ± {Sd(acc) * 100:F1} pts | {beats} | {paired} |");
         }
         md.AppendLine().AppendLine(inv, $"Fixed / broken: eval prompts an arm answers right and {first} wrong, and the reverse, summed over the seeds, with the exact sign test's p.");
         return md.ToString();
     }
-
-    static double Mean(double[] x) => x.Average();
 
     static double Sd(double[] x)
     {

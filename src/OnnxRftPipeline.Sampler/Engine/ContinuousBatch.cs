@@ -21,17 +21,17 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// </summary>
 public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, int contextLength = int.MaxValue) : IDisposable
 {
-    readonly TokenSampler _sampler = new(Supported(decoder).VocabSize);
-
-    static OnnxDecoder Supported(OnnxDecoder d) => d.SharesPastPresent
-        ? throw new NotSupportedException("continuous batching needs a standard export (rft export --ops Standard): this decoder's graph " +
-                                          "updates a shared past/present buffer in place (genai_config search.past_present_share_buffer)")
-        : d;
+    readonly TokenSampler _sampler = new(Supported(decoder).VocabSize);   // the first initializer: refuses before any state exists
     readonly List<Row> _rows = [];
     OrtValue[] _past = [];
     IDisposable? _pastOwner;
     int _t;          // cache length (columns)
     bool _stale;     // the cache still holds rows that left: compact before the next forward pass
+
+    static OnnxDecoder Supported(OnnxDecoder d) => d.SharesPastPresent
+        ? throw new NotSupportedException("continuous batching needs a standard export (rft export --ops Standard): this decoder's graph " +
+                                          "updates a shared past/present buffer in place (genai_config search.past_present_share_buffer)")
+        : d;
 
     /// <summary>One candidate being decoded; <see cref="Tag"/> is the caller's handle for the request it belongs to.</summary>
     sealed class Row(object tag, PromptRequest request, int candidate, SamplingSettings s, int[][] stops)
