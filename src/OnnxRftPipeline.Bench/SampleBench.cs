@@ -27,7 +27,9 @@ static class SampleBench
         public int BosId => inner.BosId;
         public int EosId => -1;
         public int PadId => inner.PadId;
+        public IReadOnlySet<int> StopIds { get; } = new HashSet<int>();
         public int[] Encode(string text) => inner.Encode(text);
+        public int[] EncodeModelInput(string text) => inner.EncodeModelInput(text);
         public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
     }
 

@@ -4,24 +4,35 @@ using OnnxRftPipeline.Contracts.Text;
 namespace OnnxRftPipeline.Export;
 
 /// <summary>
-/// A checkpoint folder (model.safetensors, config.json, tokenizer files) read and checked against
-/// the Llama layout before any graph is built, so a bad checkpoint fails with the tensor or field
-/// it lacks and nothing is written.
+/// A checkpoint folder (config.json, model.safetensors or sharded safetensors with their index, tokenizer files) opened
+/// and checked against the Llama-family layout before any graph is built: a missing file, an unsupported setting, a
+/// missing shard or a shape that disagrees with config.json fails naming the file and field, and nothing is written.
+/// Tensors are read on demand (<see cref="Tensor"/>), one at a time, so the export never holds the checkpoint whole.
 /// </summary>
 public sealed class LlamaCheckpoint
 {
-    public const string WeightsFile = "model.safetensors";
+    public const string WeightsFile = CheckpointWeights.SingleFile;
     public const string ConfigFile = "config.json";
 
     public required string Dir { get; init; }
     public required LlamaConfig Config { get; init; }
-    public required IReadOnlyDictionary<string, NamedTensor> Tensors { get; init; }
+    public required CheckpointWeights Weights { get; init; }
     public required ITokenizer Tokenizer { get; init; }
-
-    public float[] this[string name] => Tensors[name].Data;
 
     /// <summary>The output projection [vocab, hidden]: lm_head.weight, or the embedding when tied.</summary>
     public string LmHeadName => Config.TieWordEmbeddings ? LlamaConfig.Names.Embed : LlamaConfig.Names.LmHead;
+
+    /// <summary>Reads one tensor as float32; a non-finite value is an error naming the file and the tensor.</summary>
+    public NamedTensor Tensor(string name)
+    {
+        var t = Weights.Tensor(name);
+        for (int i = 0; i < t.Data.Length; i++)
+            if (!float.IsFinite(t.Data[i]))
+                throw new InvalidDataException($"{Weights.Entry(name).File}: tensor {name} holds a non-finite value at flat index {i}");
+        return t;
+    }
+
+    public float[] this[string name] => Tensor(name).Data;
 
     public static LlamaCheckpoint Load(string dir)
     {
@@ -29,55 +40,14 @@ public sealed class LlamaCheckpoint
         var configPath = Path.Combine(dir, ConfigFile);
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{configPath}: checkpoint config missing", configPath);
         var config = LlamaConfig.Load(configPath);
-        var weightsPath = Path.Combine(dir, WeightsFile);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{weightsPath}: checkpoint weights missing", weightsPath);
-        var tensors = SafeTensors.Read(weightsPath);
-        CheckTensors(weightsPath, config, tensors);
-        var tokenizer = TokenizerFiles.Load(dir);
+        if (!CheckpointWeights.Exists(dir))
+            throw new FileNotFoundException($"{Path.Combine(dir, WeightsFile)}: checkpoint weights missing (neither {WeightsFile} nor {CheckpointWeights.IndexFile})",
+                Path.Combine(dir, WeightsFile));
+        var weights = CheckpointWeights.Open(dir);
+        weights.CheckAgainst(config, configPath);
+        var tokenizer = TokenizerFiles.Load(dir, SpecialIds.Fallbacks(dir, config));
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidDataException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {tokenizer.VocabSize}");
-        return new LlamaCheckpoint { Dir = Path.GetFullPath(dir), Config = config, Tensors = tensors, Tokenizer = tokenizer };
-    }
-
-    /// <summary>Every tensor the architecture needs with its expected shape.</summary>
-    public static IEnumerable<(string Name, long[] Shape)> ExpectedTensors(LlamaConfig c)
-    {
-        long h = c.HiddenSize, d = c.HeadDim, q = c.NumAttentionHeads * d, kv = c.NumKeyValueHeads * d, f = c.IntermediateSize, v = c.VocabSize;
-        yield return (LlamaConfig.Names.Embed, [v, h]);
-        for (int l = 0; l < c.NumHiddenLayers; l++)
-        {
-            yield return (LlamaConfig.Names.InputNorm(l), [h]);
-            yield return (LlamaConfig.Names.Q(l), [q, h]);
-            yield return (LlamaConfig.Names.K(l), [kv, h]);
-            yield return (LlamaConfig.Names.V(l), [kv, h]);
-            yield return (LlamaConfig.Names.O(l), [h, q]);
-            yield return (LlamaConfig.Names.PostAttnNorm(l), [h]);
-            yield return (LlamaConfig.Names.Gate(l), [f, h]);
-            yield return (LlamaConfig.Names.Up(l), [f, h]);
-            yield return (LlamaConfig.Names.Down(l), [h, f]);
-        }
-        yield return (LlamaConfig.Names.FinalNorm, [h]);
-        if (!c.TieWordEmbeddings) yield return (LlamaConfig.Names.LmHead, [v, h]);
-    }
-
-    static void CheckTensors(string path, LlamaConfig c, Dictionary<string, NamedTensor> tensors)
-    {
-        foreach (var (name, shape) in ExpectedTensors(c))
-        {
-            if (!tensors.TryGetValue(name, out var t))
-                throw new InvalidDataException($"{path}: tensor {name} missing" +
-                    (name == LlamaConfig.Names.LmHead ? " (config.json has tie_word_embeddings false)" : ""));
-            if (!t.Shape.SequenceEqual(shape))
-                throw new InvalidDataException($"{path}: tensor {name} has shape [{string.Join(",", t.Shape)}], config.json implies [{string.Join(",", shape)}]");
-            for (int i = 0; i < t.Data.Length; i++)
-                if (!float.IsFinite(t.Data[i]))
-                    throw new InvalidDataException($"{path}: tensor {name} holds a non-finite value at flat index {i}");
-        }
-        var expected = ExpectedTensors(c).Select(e => e.Name).ToHashSet();
-        var extra = tensors.Keys.Where(k => !expected.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        // An unused tensor usually means the config and weights disagree (e.g. layer count, tying).
-        if (extra.Count > 0)
-            throw new InvalidDataException($"{path}: tensor {extra[0]} is not part of the model config.json describes" +
-                (extra.Count > 1 ? $" (and {extra.Count - 1} more)" : ""));
+        return new LlamaCheckpoint { Dir = Path.GetFullPath(dir), Config = config, Weights = weights, Tokenizer = tokenizer };
     }
 }

@@ -57,7 +57,7 @@ public static class LlamaGraph
         Weight Linear(string name) => FusedLinear(name + ".T", name);
         Weight FusedLinear(string name, params string[] names)
         {
-            var parts = names.Select(n => ckpt.Tensors[n]).ToArray();
+            var parts = names.Select(ckpt.Tensor).ToArray();
             int inDim = (int)parts[0].Shape[1], outDim = parts.Sum(t => (int)t.Shape[0]);
             var fused = new float[inDim * outDim];
             int col = 0;
@@ -74,7 +74,13 @@ public static class LlamaGraph
         string Project(string input, Weight w, string? output = null) => Projection(g, input, w.Name, w.Data, w.In, w.Out, quantize, output);
         string[] SplitLast(string input, string hint, params long[] sizes)
             => g.OpMulti("Split", [input, g.ConstInt64("split_" + hint, sizes)], sizes.Select(_ => g.Fresh(hint)).ToArray(), attrs: Attr("axis", -1L));
-        string Vector(string name) => g.Initializer(name, ckpt.Tensors[name].Shape, ckpt.Tensors[name].Data);
+        string Vector(string name) { var t = ckpt.Tensor(name); return g.Initializer(name, t.Shape, t.Data); }
+        // Biases of projections stored side by side are concatenated in the same order as their weights.
+        string AddBias(string projected, string name, params string[] names)
+        {
+            var data = names.SelectMany(n => ckpt.Tensor(n).Data).ToArray();
+            return g.Op("Add", [projected, g.Initializer(name, [data.Length], data)]);
+        }
 
         var embed = g.Initializer(LlamaConfig.Names.Embed, [V, H], ckpt[LlamaConfig.Names.Embed]);
         var x = g.Op("Gather", [embed, "input_ids"], attrs: Attr("axis", 0L));
@@ -114,6 +120,8 @@ public static class LlamaGraph
             // Q, K and V in one projection [B, S, (nH + 2·kvH)·D].
             var qkv = Project(h, FusedLinear($"model.layers.{l}.self_attn.qkv_proj.weight.T",
                 LlamaConfig.Names.Q(l), LlamaConfig.Names.K(l), LlamaConfig.Names.V(l)));
+            if (c.QkvBias)
+                qkv = AddBias(qkv, $"model.layers.{l}.self_attn.qkv_proj.bias", LlamaConfig.Names.QBias(l), LlamaConfig.Names.KBias(l), LlamaConfig.Names.VBias(l));
             if (ops == GraphOps.Contrib)
             {
                 // One fused kernel for rotary, attention and the cache append, fed the packed projection. It keeps each row's
@@ -170,7 +178,9 @@ public static class LlamaGraph
                 if (group > 1) ctx = g.Op("Reshape", [ctx, shapeCtxHeads]);
                 ctx = g.Op("Reshape", [g.Op("Transpose", [ctx], attrs: AttrInts("perm", 0, 2, 1, 3)), shapeMerge]);
             }
-            var (afterAttn, h2) = AddNorm(x, Project(ctx, Linear(LlamaConfig.Names.O(l))), LlamaConfig.Names.PostAttnNorm(l));
+            var attnOut = Project(ctx, Linear(LlamaConfig.Names.O(l)));
+            if (c.OutputBias) attnOut = AddBias(attnOut, LlamaConfig.Names.OBias(l), LlamaConfig.Names.OBias(l));
+            var (afterAttn, h2) = AddNorm(x, attnOut, LlamaConfig.Names.PostAttnNorm(l));
 
             int I = c.IntermediateSize;
             var gateUp = SplitLast(Project(h2, FusedLinear($"model.layers.{l}.mlp.gate_up_proj.weight.T",
@@ -274,12 +284,12 @@ public static class LlamaGraph
     /// [B,S,1,D] are gathered once and shared by every layer (broadcast over heads of [B,S,N,D] activations).
     /// Contrib: the half tables [maxPos, D/2], indexed by GroupQueryAttention itself (positions from seqlens_k, within the
     /// context) or, for head sizes its rotary refuses, by RotaryEmbedding at the clamped positions.
-    /// Angles follow HF's float32 computation: inv_freq_i = 1/theta^(2i/D), angle = pos·inv_freq_i in float32.
+    /// Angles follow HF's float32 computation: inv_freq from <see cref="RopeScaling"/>, angle = pos·inv_freq_i in float32.
     /// </summary>
     static RotaryInputs Rotary(OnnxGraphBuilder g, LlamaConfig c, GraphOps ops)
     {
         var (cosTable, sinTable) = RotaryTables(c);
-        int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim;
+        int maxPos = c.ContextLimit, D = c.HeadDim;
         string Clamped() => g.Op("Clip", ["position_ids", g.ConstInt64Scalar("pos_min", 0), g.ConstInt64Scalar("pos_max", maxPos - 1)], "position_ids_clamped");
         if (ops == GraphOps.Contrib)
         {
@@ -303,22 +313,8 @@ public static class LlamaGraph
         => g.Op("RotaryEmbedding", [projected, r.Positions!, r.Cos, r.Sin], domain: MicrosoftDomain,
             attrs: [Attr("interleaved", 0L), Attr("num_heads", (long)heads)]);
 
-    public static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c)
-    {
-        int maxPos = c.MaxPositionEmbeddings, D = c.HeadDim, half = D / 2;
-        var invFreq = new float[half];
-        for (int i = 0; i < half; i++) invFreq[i] = 1f / MathF.Pow((float)c.RopeTheta, (2f * i) / D);
-        var cos = new float[maxPos * D];
-        var sin = new float[maxPos * D];
-        for (int p = 0; p < maxPos; p++)
-            for (int i = 0; i < half; i++)
-            {
-                float angle = p * invFreq[i];
-                cos[p * D + i] = cos[p * D + half + i] = (float)Math.Cos(angle);
-                sin[p * D + i] = sin[p * D + half + i] = (float)Math.Sin(angle);
-            }
-        return (cos, sin);
-    }
+    /// <summary>cos/sin [ContextLimit, head_dim] of the checkpoint's rope settings (the trainer uses the same function).</summary>
+    public static (float[] Cos, float[] Sin) RotaryTables(LlamaConfig c) => c.Rope.Tables(c.HeadDim, c.ContextLimit);
 
     /// <summary>
     /// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] per head, on projections [B,S,heads·D]; returns the rotated

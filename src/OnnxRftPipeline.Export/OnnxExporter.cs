@@ -24,9 +24,10 @@ public static class OnnxExporter
 
         var ckpt = LlamaCheckpoint.Load(checkpointDir);
         var c = ckpt.Config;
-        int contextLength = options.ContextLength ?? c.MaxPositionEmbeddings;
-        if (contextLength <= 0 || contextLength > c.MaxPositionEmbeddings)
-            throw new ArgumentException($"context length {contextLength} must be in [1, max_position_embeddings={c.MaxPositionEmbeddings}]");
+        int contextLength = options.ContextLength ?? c.ContextLimit;
+        if (contextLength <= 0 || contextLength > c.ContextLimit)
+            throw new ArgumentException($"context length {contextLength} must be in [1, {c.ContextLimit}] (max_position_embeddings {c.MaxPositionEmbeddings}" +
+                (c.ContextLimit < c.MaxPositionEmbeddings ? $", capped by sliding_window {c.SlidingWindow})" : ")"));
 
         var parent = Path.GetDirectoryName(outDir) ?? throw new ArgumentException($"{outDir}: has no parent folder");
         Directory.CreateDirectory(parent);
@@ -38,12 +39,7 @@ public static class OnnxExporter
             bool external = OnnxModelWriter.InitializerBytes(model) >= options.ExternalDataThresholdBytes;
             var modelFiles = OnnxModelWriter.Write(model, tmp, ModelFile, external);
 
-            foreach (var f in TokenizerFiles.All)
-            {
-                var src = Path.Combine(ckpt.Dir, f);
-                if (!File.Exists(src)) throw new FileNotFoundException($"{src}: tokenizer file missing", src);
-                File.Copy(src, Path.Combine(tmp, f));
-            }
+            TokenizerFiles.CopyFiles(ckpt.Dir, tmp);
 
             var config = GenAiConfigFor(c, ckpt.Tokenizer, contextLength, options.Ops);
             config.Validate(GenAiConfig.FileName);
@@ -54,14 +50,14 @@ public static class OnnxExporter
                 ModelName = options.ModelName ?? Path.GetFileName(parent),
                 ModelVersion = options.ModelVersion ?? Path.GetFileName(outDir),
                 SourceCheckpoint = ckpt.Dir,
-                SourceSha256 = Sha256(Path.Combine(ckpt.Dir, LlamaCheckpoint.WeightsFile)),
+                SourceSha256 = Sha256(ckpt.Weights.Files),
                 ExportedAtUtc = options.UtcNow(),
                 Exporter = $"OnnxRftPipeline.Export {typeof(OnnxExporter).Assembly.GetName().Version}",
                 OnnxOpset = LlamaGraph.OpsetFor(options.Ops),
                 GraphOps = GraphOpsName(options.Ops),
                 WeightQuantization = WeightQuantizationNames.Name(options.Quantize),
                 ModelFiles = modelFiles.ToArray(),
-                MaxPositionEmbeddings = c.MaxPositionEmbeddings,
+                MaxPositionEmbeddings = c.ContextLimit,
             };
             File.WriteAllText(Path.Combine(tmp, RftModelInfo.FileName), info.ToJson());
 
@@ -79,15 +75,19 @@ public static class OnnxExporter
         }
     }
 
+    /// <summary>
+    /// genai_config.json for the export: GenAI's model type is the checkpoint's (llama, mistral, qwen2); eos_token_id lists every id
+    /// generation stops at (the tokenizer's eos first); a tokenizer without bos (Qwen2) takes the config's bos_token_id, or eos.
+    /// </summary>
     public static GenAiConfig GenAiConfigFor(LlamaConfig c, ITokenizer tok, int contextLength, GraphOps ops = GraphOps.Standard) => new()
     {
         Model = new GenAiModel
         {
-            Type = "llama",
+            Type = c.ModelType,
             ContextLength = contextLength,
             VocabSize = c.VocabSize,
-            BosTokenId = tok.BosId,
-            EosTokenId = [tok.EosId],
+            BosTokenId = tok.BosId >= 0 ? tok.BosId : c.BosTokenId ?? tok.EosId,
+            EosTokenId = [tok.EosId, .. tok.StopIds.Where(id => id != tok.EosId).Order()],
             PadTokenId = tok.PadId,
             Decoder = new GenAiDecoder
             {
@@ -141,9 +141,22 @@ public static class OnnxExporter
         if (old is not null) Directory.Delete(old, recursive: true);
     }
 
-    static string Sha256(string path)
+    /// <summary>SHA-256 of the weight files in order (one file: that file's own hash).</summary>
+    static string Sha256(IReadOnlyList<string> paths)
     {
-        using var fs = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(fs));
+        if (paths.Count == 1)
+        {
+            using var fs = File.OpenRead(paths[0]);
+            return Convert.ToHexStringLower(SHA256.HashData(fs));
+        }
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var p in paths)
+        {
+            using var fs = File.OpenRead(p);
+            int n;
+            while ((n = fs.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

@@ -23,13 +23,13 @@ public static class RandomCheckpoint
     {
         var rng = new Random(seed);
         var tensors = new List<NamedTensor>();
-        foreach (var (name, shape) in LlamaCheckpoint.ExpectedTensors(config))
+        foreach (var (name, shape) in config.ExpectedTensors())
         {
             long n = shape.Aggregate(1L, (a, b) => a * b);
             var data = new float[n];
-            bool isNorm = shape.Length == 1;
+            bool isNorm = name.EndsWith("norm.weight", StringComparison.Ordinal);
             // ~1/sqrt(fan_in) keeps activations O(1); larger embeddings spread the logits so sampling is not uniform.
-            double scale = isNorm ? 0.2 : name == LlamaConfig.Names.Embed ? 0.5 : 1.0 / Math.Sqrt(shape[1]);
+            double scale = isNorm || shape.Length == 1 ? 0.2 : name == LlamaConfig.Names.Embed ? 0.5 : 1.0 / Math.Sqrt(shape[1]);
             for (long i = 0; i < n; i++) data[i] = (float)((isNorm ? 1.0 : 0.0) + scale * (rng.NextDouble() * 2 - 1) * 1.7);
             tensors.Add(new NamedTensor(name, shape, data));
         }

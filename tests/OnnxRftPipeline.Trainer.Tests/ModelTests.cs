@@ -85,7 +85,7 @@ public class ModelTests
     [Fact]
     public void Rotary_position_zero_is_identity_and_rotation_keeps_norm()
     {
-        using var rot = new Rotary(8, 16, 10000);
+        using var rot = new Rotary(8, 16, new OnnxRftPipeline.Contracts.Models.RopeScaling("default", 10000, 1, 1, 1, 0));
         manual_seed(4);
         using var x = randn(1, 2, 6, 8);
         using var y = rot.Apply(x);

@@ -50,7 +50,8 @@ public sealed class GenAiConfig
         Need(d.Filename == Path.GetFileName(d.Filename), "model.decoder.filename", "must be a file name inside the folder");
         Need(d.HeadSize > 0, "model.decoder.head_size", "must be positive");
         Need(d.NumAttentionHeads > 0, "model.decoder.num_attention_heads", "must be positive");
-        Need(d.HiddenSize > 0 && d.HiddenSize == d.HeadSize * d.NumAttentionHeads, "model.decoder.hidden_size", "must equal head_size * num_attention_heads");
+        // head_size is not always hidden_size / num_attention_heads (Mistral and Qwen3-style configs set head_dim).
+        Need(d.HiddenSize > 0, "model.decoder.hidden_size", "must be positive");
         Need(d.NumKeyValueHeads > 0 && d.NumAttentionHeads % d.NumKeyValueHeads == 0, "model.decoder.num_key_value_heads", "must divide num_attention_heads");
         Need(d.NumHiddenLayers > 0, "model.decoder.num_hidden_layers", "must be positive");
         Need(!string.IsNullOrEmpty(d.Inputs.InputIds), "model.decoder.inputs.input_ids", "is missing");

@@ -50,12 +50,13 @@ public sealed class ModelFolder
         foreach (var f in info.ModelFiles)
             if (!File.Exists(Path.Combine(dir, f)))
                 throw new FileNotFoundException($"{Path.Combine(dir, f)}: listed in {RftModelInfo.FileName} model_files but missing", Path.Combine(dir, f));
-        var tokenizer = TokenizerFiles.Load(dir);
         var m = config.Model;
+        var tokenizer = TokenizerFiles.Load(dir, new HfTokenizer.Fallbacks(m.BosTokenId, m.EosTokenId, m.PadTokenId));
         var cfgPath = Path.Combine(dir, GenAiConfig.FileName);
         if (tokenizer.VocabSize > m.VocabSize)
             throw new InvalidDataException($"{cfgPath}: model.vocab_size {m.VocabSize} is smaller than the tokenizer's {tokenizer.VocabSize}");
-        if (tokenizer.BosId != m.BosTokenId || tokenizer.PadId != m.PadTokenId || !m.EosTokenId.Contains(tokenizer.EosId))
+        // A tokenizer without a bos token (Qwen2) leaves genai_config's bos_token_id to the model config.
+        if ((tokenizer.BosId >= 0 && tokenizer.BosId != m.BosTokenId) || tokenizer.PadId != m.PadTokenId || !m.EosTokenId.Contains(tokenizer.EosId))
             throw new InvalidDataException($"{cfgPath}: bos/eos/pad token ids ({m.BosTokenId}/{string.Join(",", m.EosTokenId)}/{m.PadTokenId}) disagree with the tokenizer ({tokenizer.BosId}/{tokenizer.EosId}/{tokenizer.PadId})");
         return new ModelFolder(dir, config, info, tokenizer);
     }

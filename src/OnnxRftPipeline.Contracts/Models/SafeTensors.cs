@@ -57,48 +57,10 @@ public static class SafeTensors
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Reads every tensor as float32 (F32, BF16 and F16 are accepted).</summary>
+    /// <summary>Reads every tensor of one file as float32 (F32, BF16 and F16 are accepted).</summary>
     public static Dictionary<string, NamedTensor> Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8) throw new InvalidDataException($"{path}: too short for a safetensors file");
-        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLen > (ulong)bytes.Length - 8) throw new InvalidDataException($"{path}: header length {headerLen} exceeds file size");
-        var header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLen))!.AsObject();
-        long dataStart = 8 + (long)headerLen;
-        var result = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__") continue;
-            var dtype = node!["dtype"]!.GetValue<string>();
-            var shape = node["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            var offs = node["data_offsets"]!.AsArray();
-            long begin = dataStart + offs[0]!.GetValue<long>(), end = dataStart + offs[1]!.GetValue<long>();
-            if (end > bytes.Length || begin > end) throw new InvalidDataException($"{path}: tensor {name} data_offsets out of range");
-            var span = bytes.AsSpan((int)begin, (int)(end - begin));
-            long count = shape.Aggregate(1L, (a, b) => a * b);
-            var data = new float[count];
-            switch (dtype)
-            {
-                case "F32":
-                    if (span.Length != count * 4) throw new InvalidDataException($"{path}: tensor {name} size mismatch");
-                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(span).CopyTo(data);
-                    break;
-                case "BF16":
-                    if (span.Length != count * 2) throw new InvalidDataException($"{path}: tensor {name} size mismatch");
-                    for (long i = 0; i < count; i++)
-                        data[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(span.Slice((int)i * 2)) << 16);
-                    break;
-                case "F16":
-                    if (span.Length != count * 2) throw new InvalidDataException($"{path}: tensor {name} size mismatch");
-                    for (long i = 0; i < count; i++)
-                        data[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(span.Slice((int)i * 2)));
-                    break;
-                default:
-                    throw new InvalidDataException($"{path}: tensor {name} has unsupported dtype {dtype}");
-            }
-            result[name] = new NamedTensor(name, shape, data);
-        }
-        return result;
+        var file = SafeTensorsFile.Open(path);
+        return file.Entries.Keys.ToDictionary(n => n, n => new NamedTensor(n, file.Entries[n].Shape, file.Read(n)), StringComparer.Ordinal);
     }
 }

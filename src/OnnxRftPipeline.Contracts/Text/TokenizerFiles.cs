@@ -4,19 +4,31 @@ namespace OnnxRftPipeline.Contracts.Text;
 
 /// <summary>
 /// Writes and reads a tokenizer as Hugging Face files (tokenizer.json + tokenizer_config.json), the
-/// format onnxruntime-genai and Microsoft.ML.Tokenizers load. The byte tokenizer is expressed as a
-/// byte-level BPE with 256 single-byte tokens and no merges, so id == byte value, as in ByteTokenizer.
+/// format transformers and onnxruntime-genai load. The byte tokenizer is expressed as a byte-level BPE
+/// with 256 single-byte tokens and no merges, so id == byte value, as in ByteTokenizer; any other file is
+/// a checkpoint's own tokenizer (<see cref="HfTokenizer"/>), whose files are carried along unchanged.
 /// </summary>
 public static class TokenizerFiles
 {
     public const string TokenizerJson = "tokenizer.json";
     public const string TokenizerConfigJson = "tokenizer_config.json";
     public static readonly string[] All = [TokenizerJson, TokenizerConfigJson];
+    /// <summary>Files a Hugging Face tokenizer may come with besides <see cref="All"/>; copied along when present.</summary>
+    public static readonly string[] Optional = ["special_tokens_map.json", "chat_template.jinja"];
 
+    /// <summary>
+    /// Writes a tokenizer's files into <paramref name="dir"/>: the byte tokenizer's generated files, or a checkpoint
+    /// tokenizer's own files copied unchanged.
+    /// </summary>
     public static void Write(string dir, ITokenizer tok)
     {
-        if (tok is not ByteTokenizer) throw new NotSupportedException($"cannot write tokenizer {tok.GetType().Name}");
         Directory.CreateDirectory(dir);
+        if (tok is HfTokenizer hf)
+        {
+            CopyFiles(hf.SourceDir, dir);
+            return;
+        }
+        if (tok is not ByteTokenizer) throw new NotSupportedException($"cannot write tokenizer {tok.GetType().Name}");
         var byteChars = ByteLevelAlphabet();
         var vocab = new JsonObject();
         for (int b = 0; b < 256; b++) vocab[byteChars[b].ToString()] = b;
@@ -54,23 +66,46 @@ public static class TokenizerFiles
         WriteAtomic(Path.Combine(dir, TokenizerConfigJson), config.ToJsonString(new() { WriteIndented = true }));
     }
 
-    /// <summary>Loads the tokenizer a checkpoint or model folder carries.</summary>
-    public static ITokenizer Load(string dir)
+    /// <summary>Copies a tokenizer's files (required and optional) from one folder to another.</summary>
+    public static void CopyFiles(string fromDir, string toDir)
+    {
+        foreach (var f in All)
+        {
+            var src = Path.Combine(fromDir, f);
+            if (!File.Exists(src)) throw new FileNotFoundException($"{src}: tokenizer file missing", src);
+            File.Copy(src, Path.Combine(toDir, f), overwrite: true);
+        }
+        foreach (var f in Optional)
+            if (File.Exists(Path.Combine(fromDir, f))) File.Copy(Path.Combine(fromDir, f), Path.Combine(toDir, f), overwrite: true);
+    }
+
+    /// <summary>
+    /// Loads the tokenizer a checkpoint or model folder carries: the bundled byte tokenizer when the file is exactly
+    /// the one <see cref="Write"/> makes for it, otherwise the file itself through <see cref="HfTokenizer"/>.
+    /// <paramref name="fallbacks"/> (the model config's special ids) fill in what tokenizer_config.json leaves out.
+    /// </summary>
+    public static ITokenizer Load(string dir, HfTokenizer.Fallbacks? fallbacks = null)
     {
         var path = Path.Combine(dir, TokenizerJson);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: tokenizer file missing", path);
-        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        JsonNode json;
+        try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty tokenizer file"); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: invalid JSON ({e.Message})"); }
+        return IsByteTokenizer(json) ? new ByteTokenizer() : HfTokenizer.Load(dir, fallbacks);
+    }
+
+    /// <summary>The byte tokenizer's file: a 256-entry byte-level vocab with no merges, id == byte, and bos/eos/pad at 256..258.</summary>
+    static bool IsByteTokenizer(JsonNode json)
+    {
         var model = json["model"];
-        var vocab = model?["vocab"]?.AsObject();
-        bool isByteLevel = model?["type"]?.GetValue<string>() == "BPE" && vocab is { Count: 256 }
-                           && (model["merges"]?.AsArray().Count ?? 0) == 0;
-        if (!isByteLevel)
-            throw new NotSupportedException($"{path}: only the byte-level tokenizer is supported so far (model.type BPE, 256-entry vocab, no merges)");
+        if (model?["vocab"] is not JsonObject vocab || vocab.Count != 256 || model["type"]?.GetValue<string>() != "BPE"
+            || (model["merges"] as JsonArray)?.Count is not (null or 0))
+            return false;
         var chars = ByteLevelAlphabet();
         for (int b = 0; b < 256; b++)
-            if (vocab![chars[b].ToString()]?.GetValue<int>() != b)
-                throw new InvalidDataException($"{path}: byte {b} is not mapped to id {b}");
-        return new ByteTokenizer();
+            if (vocab[chars[b].ToString()] is not JsonValue v || !v.TryGetValue(out int id) || id != b) return false;
+        var added = (json["added_tokens"] as JsonArray)?.Select(a => (a?["id"]?.GetValue<int>(), a?["content"]?.GetValue<string>())).ToList() ?? [];
+        return added.Count == 3 && added.Contains((ByteTokenizer.Bos, "<s>")) && added.Contains((ByteTokenizer.Eos, "</s>")) && added.Contains((ByteTokenizer.Pad, "<pad>"));
     }
 
     /// <summary>GPT-2's byte-to-printable-character table used by byte-level BPE files.</summary>

@@ -170,7 +170,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         row.Sampled++;
         row.SumLogprob += logprob;
         row.Last = token;
-        if (token == tokenizer.EosId) { row.Finish = "eos"; return; }
+        if (tokenizer.StopIds.Contains(token)) { row.Finish = "eos"; return; }
         row.Tokens.Add(token);
         row.TokenLogprobs.Add(logprob);
         foreach (var stop in row.Stops)

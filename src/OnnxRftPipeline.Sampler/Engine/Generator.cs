@@ -239,7 +239,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         row.Sampled++;
         row.SumLogprob += logprob;
         row.Last = token;
-        if (token == tokenizer.EosId) { row.Finish = "eos"; return; }
+        if (tokenizer.StopIds.Contains(token)) { row.Finish = "eos"; return; }
         row.Tokens.Add(token);
         row.TokenLogprobs.Add(logprob);
         foreach (var stop in stops)

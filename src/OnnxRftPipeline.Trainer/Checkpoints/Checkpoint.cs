@@ -30,6 +30,9 @@ public static class Checkpoint
                 new Dictionary<string, string> { ["format"] = "pt" });
             model.Config.Save(Path.Combine(tmp, ConfigFile));
             TokenizerFiles.Write(tmp, tokenizer);
+            // An imported checkpoint's generation defaults (eos list, sampling settings) travel with its fine-tuned copies.
+            if (tokenizer is HfTokenizer hf && File.Exists(Path.Combine(hf.SourceDir, SpecialIds.GenerationConfigFile)))
+                File.Copy(Path.Combine(hf.SourceDir, SpecialIds.GenerationConfigFile), Path.Combine(tmp, SpecialIds.GenerationConfigFile));
             writeExtra?.Invoke(tmp);
             Swap(tmp, dir);
         }
@@ -40,20 +43,28 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Loads a checkpoint's model and tokenizer; errors name the folder and the file.</summary>
+    /// <summary>
+    /// Loads a checkpoint's model and tokenizer: one `rft train` wrote, or a Hugging Face folder as save_pretrained writes it
+    /// (single or sharded safetensors, fp32/bf16/fp16, the folder's own tokenizer). Names and shapes are checked against
+    /// config.json before any tensor is read; tensors are then read and copied into the model one at a time, so a large
+    /// checkpoint is never held twice. Errors name the folder and the file.
+    /// </summary>
     public static (LlamaForCausalLM Model, ITokenizer Tokenizer) Load(string dir)
     {
         dir = Resolve(dir);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: checkpoint folder not found");
         var configPath = Path.Combine(dir, ConfigFile);
-        var weightsPath = Path.Combine(dir, WeightsFile);
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{dir}: not a checkpoint ({ConfigFile} missing)", configPath);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{dir}: not a checkpoint ({WeightsFile} missing)", weightsPath);
+        if (!CheckpointWeights.Exists(dir))
+            throw new FileNotFoundException($"{dir}: not a checkpoint ({WeightsFile} or {CheckpointWeights.IndexFile} missing)", Path.Combine(dir, WeightsFile));
         var config = LlamaConfig.Load(configPath);
-        var tok = TokenizerFiles.Load(dir);
+        var weights = CheckpointWeights.Open(dir);
+        weights.CheckAgainst(config, configPath);
+        var tok = TokenizerFiles.Load(dir, SpecialIds.Fallbacks(dir, config));
         if (tok.VocabSize > config.VocabSize)
             throw new InvalidDataException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {tok.VocabSize}");
         var model = new LlamaForCausalLM(config);
-        try { ModelWeights.Load(model, SafeTensors.Read(weightsPath), weightsPath); }
+        try { ModelWeights.Load(model, weights); }
         catch { model.Dispose(); throw; }
         return (model, tok);
     }

@@ -22,19 +22,36 @@ public static class ModelWeights
     /// <summary>Copies every tensor into the model; names and shapes must match exactly (no missing, no extra).</summary>
     public static void Load(LlamaForCausalLM model, IReadOnlyDictionary<string, NamedTensor> tensors, string source)
     {
-        var pars = model.named_parameters().ToDictionary(x => x.name, x => x.parameter, StringComparer.Ordinal);
+        var pars = Parameters(model);
         var missing = pars.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"{source}: missing tensor(s) {string.Join(", ", missing.Take(5))}");
         var extra = tensors.Keys.Where(k => !pars.ContainsKey(k)).ToList();
         if (extra.Count > 0) throw new InvalidDataException($"{source}: unexpected tensor(s) {string.Join(", ", extra.Take(5))} (does config.json match, e.g. tie_word_embeddings?)");
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        foreach (var (name, p) in pars)
+        foreach (var (name, p) in pars) Copy(p, tensors[name], source);
+    }
+
+    /// <summary>Copies a checkpoint's tensors in one at a time (names and shapes already checked against the config).</summary>
+    public static void Load(LlamaForCausalLM model, CheckpointWeights weights)
+    {
+        foreach (var (name, p) in Parameters(model))
         {
-            var t = tensors[name];
-            if (!t.Shape.SequenceEqual(p.shape))
-                throw new InvalidDataException($"{source}: tensor {name} has shape [{string.Join(",", t.Shape)}], model expects [{string.Join(",", p.shape)}]");
-            p.copy_(tensor(t.Data, t.Shape));
+            if (!weights.Contains(name)) throw new InvalidDataException($"{weights.Files[0]}: missing tensor {name}");
+            Copy(p, weights.Tensor(name), weights.Entry(name).File);
         }
+    }
+
+    static Dictionary<string, TorchSharp.Modules.Parameter> Parameters(LlamaForCausalLM model) =>
+        model.named_parameters().ToDictionary(x => x.name, x => x.parameter, StringComparer.Ordinal);
+
+    static void Copy(TorchSharp.Modules.Parameter p, NamedTensor t, string source)
+    {
+        if (!t.Shape.SequenceEqual(p.shape))
+            throw new InvalidDataException($"{source}: tensor {t.Name} has shape [{string.Join(",", t.Shape)}], model expects [{string.Join(",", p.shape)}]");
+        for (int i = 0; i < t.Data.Length; i++)
+            if (!float.IsFinite(t.Data[i]))
+                throw new InvalidDataException($"{source}: tensor {t.Name} holds a non-finite value at flat index {i}");
+        using var _ = no_grad();
+        using var src = tensor(t.Data, t.Shape);
+        p.copy_(src);
     }
 }

@@ -33,7 +33,7 @@ public static class ReferenceGenerator
             {
                 using var scope = NewDisposeScope();
                 int t = seqs.Max(s => s.Count);
-                if (t >= model.Config.MaxPositionEmbeddings) break;
+                if (t >= model.Config.ContextLimit) break;
                 var ids = new long[seqs.Length * t];
                 for (int r = 0; r < seqs.Length; r++)
                     for (int j = 0; j < t; j++) ids[r * t + j] = j < seqs[r].Count ? seqs[r][j] : tok.PadId;
@@ -48,11 +48,11 @@ public static class ReferenceGenerator
                 {
                     if (done[r]) continue;
                     seqs[r].Add((int)chosen[r]);
-                    if (chosen[r] == tok.EosId) done[r] = true;
+                    if (tok.StopIds.Contains((int)chosen[r])) done[r] = true;
                 }
             }
         }
         finally { if (wasTraining) model.train(); gen?.Dispose(); }
-        return seqs.Select((s, r) => tok.Decode(s.Skip(start[r]).TakeWhile(id => id != tok.EosId).ToArray())).ToArray();
+        return seqs.Select((s, r) => tok.Decode(s.Skip(start[r]).TakeWhile(id => !tok.StopIds.Contains(id)).ToArray())).ToArray();
     }
 }

@@ -4,23 +4,25 @@ using static TorchSharp.torch;
 
 namespace OnnxRftPipeline.Trainer.Model;
 
-/// <summary>Causal self-attention with grouped KV heads and rotary positions; no biases.</summary>
+/// <summary>Causal self-attention with grouped KV heads of any head size, rotary positions, and the q/k/v (and o) biases
+/// some families have (Qwen2: q/k/v; Llama with attention_bias: all four).</summary>
 public sealed class Attention : nn.Module<Tensor, Tensor>
 {
     readonly Linear q_proj, k_proj, v_proj, o_proj;
     readonly int heads, kvHeads, headDim;
     readonly Rotary rotary;
 
-    public Attention(int hidden, int heads, int kvHeads, Rotary rotary) : base(nameof(Attention))
+    public Attention(OnnxRftPipeline.Contracts.Models.LlamaConfig c, Rotary rotary) : base(nameof(Attention))
     {
-        this.heads = heads;
-        this.kvHeads = kvHeads;
-        headDim = hidden / heads;
+        heads = c.NumAttentionHeads;
+        kvHeads = c.NumKeyValueHeads;
+        headDim = c.HeadDim;
         this.rotary = rotary;
-        q_proj = nn.Linear(hidden, heads * headDim, hasBias: false);
-        k_proj = nn.Linear(hidden, kvHeads * headDim, hasBias: false);
-        v_proj = nn.Linear(hidden, kvHeads * headDim, hasBias: false);
-        o_proj = nn.Linear(heads * headDim, hidden, hasBias: false);
+        int hidden = c.HiddenSize;
+        q_proj = nn.Linear(hidden, heads * headDim, hasBias: c.QkvBias);
+        k_proj = nn.Linear(hidden, kvHeads * headDim, hasBias: c.QkvBias);
+        v_proj = nn.Linear(hidden, kvHeads * headDim, hasBias: c.QkvBias);
+        o_proj = nn.Linear(heads * headDim, hidden, hasBias: c.OutputBias);
         RegisterComponents();
     }
 

@@ -13,7 +13,7 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor>
     public DecoderLayer(OnnxRftPipeline.Contracts.Models.LlamaConfig c, Rotary rotary) : base(nameof(DecoderLayer))
     {
         input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        self_attn = new Attention(c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, rotary);
+        self_attn = new Attention(c, rotary);
         post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
         mlp = new Mlp(c.HiddenSize, c.IntermediateSize);
         RegisterComponents();

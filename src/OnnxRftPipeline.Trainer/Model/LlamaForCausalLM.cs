@@ -46,26 +46,27 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     {
         config.Validate();
         Config = config;
-        rotary = new Rotary(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
+        rotary = new Rotary(config.HeadDim, config.ContextLimit, config.Rope);
         model = new LlamaModel(config, rotary);
         if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         InitWeights();
     }
 
-    /// <summary>HF Llama's initialisation: N(0, 0.02) for every matrix, ones for the norms.</summary>
+    /// <summary>HF Llama's initialisation: N(0, 0.02) for every matrix, zeros for biases, ones for the norms.</summary>
     void InitWeights()
     {
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
             if (p.dim() == 2) nn.init.normal_(p, 0.0, 0.02);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(p);
     }
 
     /// <summary>ids [B,T] int64 (right-padded) → logits [B,T,vocab].</summary>
     public override Tensor forward(Tensor ids)
     {
-        if (ids.shape[1] > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"sequence length {ids.shape[1]} exceeds max_position_embeddings {Config.MaxPositionEmbeddings}");
+        if (ids.shape[1] > Config.ContextLimit)
+            throw new ArgumentException($"sequence length {ids.shape[1]} exceeds the model's context {Config.ContextLimit}");
         using var scope = NewDisposeScope();
         var h = model.forward(ids);
         var logits = lm_head is null ? matmul(h, model.embed_tokens.weight!.t()) : lm_head.forward(h);

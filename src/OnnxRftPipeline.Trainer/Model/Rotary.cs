@@ -1,11 +1,12 @@
+using OnnxRftPipeline.Contracts.Models;
 using static TorchSharp.torch;
 
 namespace OnnxRftPipeline.Trainer.Model;
 
 /// <summary>
-/// Rotary positions in Hugging Face's rotate_half layout: inv_freq_i = theta^(-2i/head_dim), the
-/// angle table duplicated over both halves, x·cos + rotate_half(x)·sin. The exporter implements the
-/// same convention (LlamaConfig's doc), so this must not change.
+/// Rotary positions in Hugging Face's rotate_half layout: the inverse frequencies of the checkpoint's rope settings
+/// (<see cref="RopeScaling"/>, shared with the exporter), the angle table duplicated over both halves,
+/// x·cos + rotate_half(x)·sin. The exporter builds its tables from the same function, so the two agree.
 /// A plain class, not a module: the cos/sin tables are derived, never part of a checkpoint.
 /// </summary>
 public sealed class Rotary : IDisposable
@@ -13,17 +14,12 @@ public sealed class Rotary : IDisposable
     readonly Tensor cos, sin; // [max_positions, head_dim]
     readonly int headDim;
 
-    public Rotary(int headDim, int maxPositions, double theta)
+    public Rotary(int headDim, int maxPositions, RopeScaling rope)
     {
         this.headDim = headDim;
-        using var scope = NewDisposeScope();
-        var idx = arange(0, headDim, 2, dtype: ScalarType.Float64);
-        var invFreq = pow(theta, -idx / headDim);                       // [D/2]
-        var pos = arange(0, maxPositions, dtype: ScalarType.Float64);    // [P]
-        var freqs = outer(pos, invFreq);                                // [P, D/2]
-        var emb = cat(new[] { freqs, freqs }, -1);                      // [P, D]
-        cos = emb.cos().to(ScalarType.Float32).MoveToOuterDisposeScope();
-        sin = emb.sin().to(ScalarType.Float32).MoveToOuterDisposeScope();
+        var (c, s) = rope.Tables(headDim, maxPositions);
+        cos = tensor(c, [maxPositions, headDim]);
+        sin = tensor(s, [maxPositions, headDim]);
     }
 
     public int MaxPositions => (int)cos.shape[0];

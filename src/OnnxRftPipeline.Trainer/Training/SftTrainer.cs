@@ -55,7 +55,7 @@ public static class SftTrainer
         var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
         int accum = o.GradAccumulation;
 
-        var data = Batching.Tokenize(o.Examples, tok, model.Config.MaxPositionEmbeddings, o.DataSource);
+        var data = Batching.Tokenize(o.Examples, tok, model.Config.ContextLimit, o.DataSource);
         int batchesPerEpoch = Batching.EpochBatches(data, batchSize, o.Seed, 0).Count;
         long stepsPerEpoch = (batchesPerEpoch + accum - 1) / accum;
         long totalSteps = stepsPerEpoch * epochs;

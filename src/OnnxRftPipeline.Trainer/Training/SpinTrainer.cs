@@ -43,7 +43,7 @@ public static class SpinTrainer
         var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
 
         int n = o.Pairs.Count;
-        var data = PairData.Tokenize(o.Pairs, tok, model.Config.MaxPositionEmbeddings, o.PairsSource);
+        var data = PairData.Tokenize(o.Pairs, tok, model.Config.ContextLimit, o.PairsSource);
         double[] refLogp;
         using (var reference = LoadReference(refDir, model, tok))
             refLogp = reference.SequenceLogProbs(data, o.EvalBatchSize, tok.PadId);
