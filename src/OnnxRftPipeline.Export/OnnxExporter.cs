@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 
@@ -50,7 +49,7 @@ public static class OnnxExporter
                 ModelName = options.ModelName ?? Path.GetFileName(parent),
                 ModelVersion = options.ModelVersion ?? Path.GetFileName(outDir),
                 SourceCheckpoint = ckpt.Dir,
-                SourceSha256 = Sha256(ckpt.Weights.Files),
+                SourceSha256 = ckpt.Weights.ContentSha256(),
                 ExportedAtUtc = options.UtcNow(),
                 Exporter = $"OnnxRftPipeline.Export {typeof(OnnxExporter).Assembly.GetName().Version}",
                 OnnxOpset = LlamaGraph.OpsetFor(options.Ops),
@@ -139,24 +138,5 @@ public static class OnnxExporter
             throw;
         }
         if (old is not null) Directory.Delete(old, recursive: true);
-    }
-
-    /// <summary>SHA-256 of the weight files in order (one file: that file's own hash).</summary>
-    static string Sha256(IReadOnlyList<string> paths)
-    {
-        if (paths.Count == 1)
-        {
-            using var fs = File.OpenRead(paths[0]);
-            return Convert.ToHexStringLower(SHA256.HashData(fs));
-        }
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
-        foreach (var p in paths)
-        {
-            using var fs = File.OpenRead(p);
-            int n;
-            while ((n = fs.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

@@ -23,6 +23,8 @@ public sealed record CycleConfig
     [JsonPropertyName("preset")] public string Preset { get; init; } = "small";
     /// <summary>Base checkpoint both trainings start from; null = the preset's seeded random init.</summary>
     [JsonPropertyName("base")] public string? Base { get; init; }
+    /// <summary>Prompt template both trainings store with their checkpoints (see PromptTemplate); null = the base's, else "{prompt}".</summary>
+    [JsonPropertyName("prompt_template")] public string? PromptTemplate { get; init; }
     // The probe is also the model that samples the hard prompts, so it trains as long as the retrain: at 3 epochs
     // the small preset solved 4% of held-out additions and 8 of 900 hard prompts got an accepted sample. Equal
     // budgets also make "probe vs retrained" a comparison of the two training sets alone.

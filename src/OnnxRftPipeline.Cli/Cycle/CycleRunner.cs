@@ -67,6 +67,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
         if (cfg.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
         if (cfg.BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {cfg.BatchSize}");
+        _ = PromptTemplateOrNull();
         ExportSettings("check");   // parses export_ops and export_quantize: a bad value fails here, before any stage
         var manifest = OpenManifest();
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
@@ -199,7 +200,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
-            LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize,
+            LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize, PromptTemplate = PromptTemplateOrNull(),
         }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
         rec.Metrics["parameters"] = r.ParameterCount;
         rec.Metrics["steps"] = r.GlobalSteps;
@@ -207,6 +208,9 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         rec.Metrics["final_epoch_loss"] = r.EpochMeanLosses.Count > 0 ? r.EpochMeanLosses[^1] : double.NaN;
         rec.Metrics["trajectory_share"] = r.TrajectoryShare;
     }
+
+    OnnxRftPipeline.Contracts.Text.PromptTemplate? PromptTemplateOrNull() =>
+        cfg.PromptTemplate is { } t ? OnnxRftPipeline.Contracts.Text.PromptTemplate.Parse(t, "prompt_template") : null;
 
     /// <summary>The configured selection; sample_all makes every prompt hard (the RFT-everything baseline).</summary>
     internal SelectOptions SelectOptions() => cfg.SampleAll ? new() { Method = "quantile", Fraction = 1.0, Seed = cfg.Seed } : new()

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Export;
 using Spectre.Console;
 
@@ -9,9 +10,10 @@ public static class ExportVerb
 {
     public static Command Create()
     {
-        var checkpoint = Opt.Required<string>("--checkpoint", "Checkpoint folder (model.safetensors, config.json, tokenizer files).");
+        var checkpoint = Opt.Required<string>("--checkpoint", "Checkpoint folder: one `rft train` wrote, or a Hugging Face Llama / Mistral / Qwen2 folder as saved (config.json, model.safetensors or shards + index, tokenizer.json).");
         var outDir = Opt.Required<string>("--out", "Model folder to write, by convention models/NAME/VERSION.");
-        var ops = Opt.With("--ops", GraphOps.Standard, "Standard ONNX ops (portable, opset 17), Contrib (ORT CPU fused norms/rotary and GroupQueryAttention with an in-place KV cache) or StandardInPlace (standard ops at opset 24, KV cache written in place with TensorScatter).");
+        // One spelling everywhere (cycle config export_ops, rft_model.json graph_ops, bench): standard | contrib | standard-inplace.
+        var ops = Opt.With("--ops", "standard", "standard (portable ONNX ops, opset 17), contrib (ORT CPU fused norms/rotary and GroupQueryAttention with an in-place KV cache) or standard-inplace (standard ops at opset 24, KV cache written in place with TensorScatter).");
         var quantize = Opt.With("--quantize", "none", "none (fp32 weights, default) or int8: projection and head weights as int8 with one scale per output " +
             "column (ONNX Runtime's DynamicQuantizeMatMul): ~4x smaller projection weights and usually faster CPU sampling, approximate logits; " +
             "the graph then needs ONNX Runtime with any --ops.");
@@ -21,10 +23,23 @@ public static class ExportVerb
         {
             // Parsed before anything is read or written, so a bad value fails alone, naming the option.
             var q = WeightQuantizationNames.Parse(p.GetValue(quantize));
-            var r = OnnxExporter.Export(p.GetValue(checkpoint)!, p.GetValue(outDir)!, new ExportOptions { Ops = p.GetValue(ops), Quantize = q, Force = p.GetValue(force) });
+            var o = OnnxExporter.ParseGraphOps(p.GetValue(ops), "--ops");
+            var r = OnnxExporter.Export(p.GetValue(checkpoint)!, p.GetValue(outDir)!, new ExportOptions { Ops = o, Quantize = q, Force = p.GetValue(force) });
+            ReportUnrenderedChatTemplate(r.OutDir);
             AnsiConsole.MarkupLineInterpolated($"[green]exported[/] {r.Info.ModelName}/{r.Info.ModelVersion} → {r.OutDir} ({string.Join(", ", r.Files.Select(Path.GetFileName))})");
             return CliHost.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The product encodes prompts as given (through the model's prompt template), never through a Jinja chat template; a
+    /// tokenizer that carries one is reported so the user knows it is not applied.
+    /// </summary>
+    public static void ReportUnrenderedChatTemplate(string modelOrCheckpointDir)
+    {
+        if (ChatTemplate.Present(modelOrCheckpointDir) is { } file)
+            Console.Error.WriteLine($"note: {file} has a chat template; rft does not render chat templates: prompts are encoded as given " +
+                                    "(wrap them in the model's turn markers yourself, e.g. in the data or with a prompt template).");
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Model;
 using OnnxRftPipeline.Trainer.Training;
@@ -18,7 +19,11 @@ public static class TrainVerb
         var epochs = Opt.Optional<int?>("--epochs", "Epochs (default: the preset's).");
         var preset = Opt.With("--preset", "small", $"Model size: {string.Join(" | ", Presets.Names)}.");
         preset.AcceptOnlyFromAmong(Presets.Names);
-        var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining; spin: default the reference).");
+        var init = Opt.Optional<string>("--init", "Checkpoint to start from (e.g. the base model when retraining; spin: default the reference): " +
+            "one `rft train` wrote, or a Hugging Face Llama / Mistral / Qwen2 folder as saved. A pretrained model wants a small --lr (e.g. 2e-5).");
+        var promptTemplate = Opt.Optional<string>("--prompt-template", "Text the model sees in place of each prompt, containing {prompt} once " +
+            "(e.g. \"<|im_start|>user\\n{prompt}<|im_end|>\\n<|im_start|>assistant\\n\"); stored with the checkpoint, so export, sample, eval and serve " +
+            "apply it too. Default: the --init checkpoint's, else {prompt}.");
         var objective = Opt.With("--objective", "ce", "ce | target-sft | spin (contrastive: needs --pairs and --reference).");
         objective.AcceptOnlyFromAmong("ce", "target-sft", "spin");
         var targetWeight = Opt.Optional<string>("--target-weight", $"target-sft: weight on the observed token (a number in [0, 1]; default {ObjectiveOptions.DefaultTargetWeight}), or 'model' for the model's detached probability (= DFT, for a pretrained --init).");
@@ -35,13 +40,14 @@ public static class TrainVerb
         var reference = Opt.Optional<string>("--reference", "spin: checkpoint of the frozen reference model.");
         var beta = Opt.With("--beta", 0.1, "spin: inverse temperature beta of the contrastive loss.");
         var cmd = new Command("train", "Supervised fine-tuning with loss trajectories (CE or Target-SFT), or SPIN contrastive SFT on pairs.")
-            .With(data, outDir, epochs, preset, init, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery,
+            .With(data, outDir, epochs, preset, init, promptTemplate, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery,
                 pairs, reference, beta);
         cmd.SetAction(async (p, ct) =>
         {
             if (p.GetValue(objective) == "spin")
             {
                 if (p.GetValue(data) is not null) throw new UserInputException("--objective spin trains on --pairs, not --data");
+                if (p.GetValue(promptTemplate) is not null) throw new UserInputException("--prompt-template does not apply to --objective spin (pairs train with the policy checkpoint's template)");
                 if (p.GetValue(targetWeight) is not null) throw new UserInputException("--target-weight applies only to --objective target-sft");
                 if (p.GetValue(accum) != 1) throw new UserInputException("--grad-accumulation is not supported with --objective spin");
                 var pairsDir = p.GetValue(pairs) ?? throw new UserInputException("--objective spin needs --pairs DIR (from `rft pairs`)");
@@ -67,7 +73,9 @@ public static class TrainVerb
                 RecordTrajectories = p.GetValue(trajectories), TrajectoryEverySteps = p.GetValue(trajEvery), Seed = p.GetValue(seed),
                 Threads = p.GetValue(threads), LearningRate = p.GetValue(lr), BatchSize = p.GetValue(batch), GradAccumulation = p.GetValue(accum),
                 SaveEverySteps = p.GetValue(saveEvery),
+                PromptTemplate = p.GetValue(promptTemplate) is { } t ? PromptTemplate.Parse(t, "--prompt-template") : null,
             };
+            if (options.InitCheckpoint is not null) ExportVerb.ReportUnrenderedChatTemplate(options.InitCheckpoint);
             var r = await RunWithProgressAsync(options, ct);
             Render(r);
             return CliHost.Ok;

@@ -96,24 +96,42 @@ public sealed class LlamaConfig
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config.json missing", path);
         LlamaConfig? c;
-        try { c = JsonSerializer.Deserialize<LlamaConfig>(File.ReadAllText(path), Json); }
+        try
+        {
+            var text = File.ReadAllText(path);
+            c = JsonSerializer.Deserialize<LlamaConfig>(text, Json);
+            if (c is not null && JsonNode.Parse(text) is JsonObject o)
+                c.explicitNulls = o.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: invalid config.json ({e.Message})"); }
         if (c is null) throw new InvalidDataException($"{path}: empty config.json");
         c.Validate(path);
         return c;
     }
 
+    /// <summary>Fields the source file set to null. Written back as null: for transformers an absent field means the class
+    /// default, which is not always null (MistralConfig's sliding_window defaults to 4096, LlamaConfig's bos_token_id to 1).</summary>
+    List<string> explicitNulls = [];
+
     public void Save(string path)
     {
         // The trainer writes float32 weights whatever the source checkpoint held.
         TorchDtype = "float32";
         if (Dtype is not null) Dtype = "float32";
+        var json = JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+        foreach (var key in explicitNulls)
+            if (!json.ContainsKey(key)) json[key] = null;
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.WriteAllText(tmp, json.ToJsonString(Json));
         File.Move(tmp, path, overwrite: true);
     }
 
-    public LlamaConfig Clone() => JsonSerializer.Deserialize<LlamaConfig>(JsonSerializer.Serialize(this, Json), Json)!;
+    public LlamaConfig Clone()
+    {
+        var c = JsonSerializer.Deserialize<LlamaConfig>(JsonSerializer.Serialize(this, Json), Json)!;
+        c.explicitNulls = [.. explicitNulls];
+        return c;
+    }
 
     public void Validate(string source = "config")
     {

@@ -124,6 +124,20 @@ public sealed class CheckpointWeights
     /// <summary>Bytes the weights take as float32 (what a converted copy costs in memory).</summary>
     public long Float32Bytes => byTensor.Keys.Sum(n => Entry(n).Count * 4);
 
+    /// <summary>SHA-256 of the weight files in order: for one file, that file's own hash (as `sha256sum` prints it).</summary>
+    public string ContentSha256()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var p in Files)
+        {
+            using var fs = File.OpenRead(p);
+            int n;
+            while ((n = fs.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     public static bool Exists(string dir) => File.Exists(System.IO.Path.Combine(dir, SingleFile)) || File.Exists(System.IO.Path.Combine(dir, IndexFile));
 
     public static CheckpointWeights Open(string dir)

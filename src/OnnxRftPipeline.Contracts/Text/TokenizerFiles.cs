@@ -14,7 +14,7 @@ public static class TokenizerFiles
     public const string TokenizerConfigJson = "tokenizer_config.json";
     public static readonly string[] All = [TokenizerJson, TokenizerConfigJson];
     /// <summary>Files a Hugging Face tokenizer may come with besides <see cref="All"/>; copied along when present.</summary>
-    public static readonly string[] Optional = ["special_tokens_map.json", "chat_template.jinja"];
+    public static readonly string[] Optional = ["special_tokens_map.json", "chat_template.jinja", PromptTemplate.FileName];
 
     /// <summary>
     /// Writes a tokenizer's files into <paramref name="dir"/>: the byte tokenizer's generated files, or a checkpoint
@@ -23,9 +23,17 @@ public static class TokenizerFiles
     public static void Write(string dir, ITokenizer tok)
     {
         Directory.CreateDirectory(dir);
+        if (tok is TemplatedTokenizer t)
+        {
+            Write(dir, t.Inner);
+            t.Template.Save(dir);
+            return;
+        }
         if (tok is HfTokenizer hf)
         {
             CopyFiles(hf.SourceDir, dir);
+            // A bare tokenizer means the plain template, whatever its source folder had.
+            PromptTemplate.Plain.Save(dir);
             return;
         }
         if (tok is not ByteTokenizer) throw new NotSupportedException($"cannot write tokenizer {tok.GetType().Name}");
@@ -91,7 +99,8 @@ public static class TokenizerFiles
         JsonNode json;
         try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty tokenizer file"); }
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: invalid JSON ({e.Message})"); }
-        return IsByteTokenizer(json) ? new ByteTokenizer() : HfTokenizer.Load(dir, fallbacks);
+        ITokenizer tok = IsByteTokenizer(json) ? new ByteTokenizer() : HfTokenizer.Load(dir, fallbacks);
+        return TemplatedTokenizer.With(tok, PromptTemplate.Load(dir));
     }
 
     /// <summary>The byte tokenizer's file: a 256-entry byte-level vocab with no merges, id == byte, and bos/eos/pad at 256..258.</summary>

@@ -50,6 +50,8 @@ public static class SftTrainer
             tok = o.Tokenizer ?? new ByteTokenizer();
             model = new LlamaForCausalLM(o.Config ?? Presets.Get(o.Preset, tok));
         }
+        // The template becomes part of the checkpoint's tokenizer (rft_prompt.json); without one the loaded checkpoint's stays.
+        if (o.PromptTemplate is not null) tok = TemplatedTokenizer.With(tok, o.PromptTemplate);
 
         using var _model = model;
         var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);

@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Contracts.Models;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -56,7 +57,7 @@ public static class SpinTrainer
         var state = run.Continue(new TrainerState
         {
             RunId = o.RunId, Seed = o.Seed, Epochs = epochs, BatchSize = batchSize, GradAccumulation = 1,
-            TotalSteps = totalSteps, Objective = objective, DataFingerprint = Fingerprint(data, Path.Combine(refDir, Checkpoint.WeightsFile)),
+            TotalSteps = totalSteps, Objective = objective, DataFingerprint = Fingerprint(data, CheckpointWeights.Open(Checkpoint.Resolve(refDir))),
         }, "the pairs or the reference model differ from the saved run's");
 
         using var optimizer = SftTrainer.MakeOptimizer(model, o.WeightDecay ?? hp.WeightDecay);
@@ -142,7 +143,7 @@ public static class SpinTrainer
     }
 
     /// <summary>Identifies the tokenized pairs and the reference weights, so a resume against other ones is refused.</summary>
-    static string Fingerprint(IReadOnlyList<TokenizedExample> data, string referenceWeights)
+    static string Fingerprint(IReadOnlyList<TokenizedExample> data, CheckpointWeights referenceWeights)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var e in data)
@@ -151,7 +152,7 @@ public static class SpinTrainer
             h.AppendData(BitConverter.GetBytes(e.ResponseStart));
             foreach (var id in e.Ids) h.AppendData(BitConverter.GetBytes(id));
         }
-        using (var fs = File.OpenRead(referenceWeights)) h.AppendData(SHA256.HashData(fs));
+        h.AppendData(Convert.FromHexString(referenceWeights.ContentSha256()));
         return Convert.ToHexString(h.GetHashAndReset())[..16].ToLowerInvariant();
     }
 }

@@ -41,6 +41,8 @@ public sealed class TrainOptions
     /// <summary>Stop at the first step boundary after this much training time; the state is saved there.</summary>
     public TimeSpan? TimeLimit { get; init; }
     public ITokenizer? Tokenizer { get; init; }
+    /// <summary>The model's prompt template from now on (stored with the checkpoint); null keeps the init checkpoint's.</summary>
+    public PromptTemplate? PromptTemplate { get; init; }
     public string RunId { get; init; } = $"train-{DateTime.UtcNow:yyyyMMddTHHmmss}";
 }
 
