@@ -52,7 +52,8 @@ public sealed record PromptTemplate(string Text)
         var path = Path.Combine(dir, FileName);
         if (IsPlain) { File.Delete(path); return; }
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, new JsonObject { ["prompt_template"] = Text }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(tmp, new JsonObject { ["prompt_template"] = Text }.ToJsonString(
+            new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         File.Move(tmp, path, overwrite: true);
     }
 }
