@@ -65,7 +65,7 @@ public sealed class HfCheckpointParityTests(ITestOutputHelper output)
                 seq.Add(top);
                 if (tok.StopIds.Contains(top)) break;
             }
-            LogitTolerance.AssertSameGreedy(LogitTolerance.For(name), g, seq.Skip(g.InputIds.Length).ToList(), margins, scales, name, output);
+            LogitTolerance.AssertSameGreedy(LogitTolerance.For(name), g, seq.Skip(g.InputIds.Length).ToList(), k => (margins[k], scales[k]), name, output);
         }
     }
 

@@ -83,11 +83,11 @@ public static class LogitTolerance
     /// <summary>
     /// Greedy tokens against transformers' generated_ids. fp32 on both sides: identical. bf16 reference: the sequences may
     /// part only at a step where the product's own top-2 margin is within 2·bound (a near tie bf16 rounding can flip);
-    /// after they part nothing more can be compared. <paramref name="margins"/>[k] and <paramref name="scales"/>[k] are
-    /// the product's top-2 margin and max |logit| at step k.
+    /// after they part nothing more can be compared. <paramref name="productStep"/>(k) gives the product's top-2 margin and
+    /// max |logit| at step k (asked only for the step where the sequences part).
     /// </summary>
-    public static void AssertSameGreedy(Bound b, GreedyProbe g, IReadOnlyList<int> generated, IReadOnlyList<double> margins,
-        IReadOnlyList<double> scales, string what, ITestOutputHelper output)
+    public static void AssertSameGreedy(Bound b, GreedyProbe g, IReadOnlyList<int> generated, Func<int, (double Margin, double Scale)> productStep,
+        string what, ITestOutputHelper output)
     {
         int same = 0;
         while (same < Math.Min(generated.Count, g.GeneratedIds.Length) && generated[same] == g.GeneratedIds[same]) same++;
@@ -99,9 +99,10 @@ public static class LogitTolerance
         }
         if (same == g.GeneratedIds.Length && generated.Count == same) return;
         Assert.True(same < generated.Count, $"{what}: stopped after {generated.Count} tokens, transformers generated {g.GeneratedIds.Length}");
-        double allowed = b.Allowed(scales[same]);
-        Assert.True(margins[same] <= 2 * allowed,
-            $"{what}: token {same} is {generated[same]}, transformers {g.GeneratedIds[same]}, at a top-2 margin {margins[same]:F4} > 2·{allowed:E2}");
-        output.WriteLine($"  parted at step {same} where the fp32 top-2 margin is {margins[same]:F4} (≤ 2·{allowed:E2}: a near tie in bf16)");
+        var (margin, scale) = productStep(same);
+        double allowed = b.Allowed(scale);
+        Assert.True(margin <= 2 * allowed,
+            $"{what}: token {same} is {generated[same]}, transformers {g.GeneratedIds[same]}, at a top-2 margin {margin:F4} > 2·{allowed:E2}");
+        output.WriteLine($"  parted at step {same} where the fp32 top-2 margin is {margin:F4} (≤ 2·{allowed:E2}: a near tie in bf16)");
     }
 }
