@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntimeGenAI;
+using OnnxRftPipeline.Contracts.Tests.Support;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -22,7 +23,7 @@ public sealed class GenAiLoadsExportsTests : IDisposable
     [InlineData("llama-spm-bf16-sharded", GraphOps.Standard, false)]
     public void GenAi_loads_the_export_and_its_greedy_search_matches_transformers(string fixture, GraphOps ops, bool exact)
     {
-        var dir = HfFixtureDirs.Find(fixture);
+        var dir = HfFixtures.Dir(fixture);
         var outDir = Path.Combine(_root, fixture, "v1");
         OnnxExporter.Export(dir, outDir, new ExportOptions { Ops = ops });
         var reference = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")))!;

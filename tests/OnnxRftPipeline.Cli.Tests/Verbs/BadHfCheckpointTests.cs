@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using OnnxRftPipeline.Cli.Verbs;
+using OnnxRftPipeline.Contracts.Tests.Support;
 
 namespace OnnxRftPipeline.Cli.Tests.Verbs;
 
@@ -28,18 +29,11 @@ public sealed class BadHfCheckpointTests : IDisposable
     /// <summary>A writable copy of a fixture checkpoint (sharded Mistral unless named).</summary>
     string Copy(string fixture = "mistral-headdim-fp16-sharded")
     {
-        var src = Path.Combine(RepoRoot(), "tests", "fixtures", "hf", fixture);
+        var src = HfFixtures.Dir(fixture);
         var dst = Path.Combine(_root, "ckpt-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dst);
         foreach (var f in Directory.GetFiles(src)) File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
         return dst;
-    }
-
-    static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "OnnxRftPipeline.sln"))) return d.FullName;
-        throw new DirectoryNotFoundException("no OnnxRftPipeline.sln above the test binaries");
     }
 
     static void EditJson(string path, Action<JsonObject> edit)
