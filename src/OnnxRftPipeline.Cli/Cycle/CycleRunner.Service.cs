@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using OnnxRftPipeline.Cli.Verbs;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Sampler.Jobs;
@@ -50,7 +50,7 @@ public sealed partial class CycleRunner
     {
         var version = PublishProbe(stages.Path("models/probe/v1"), Path.GetFullPath(cfg.ServiceModels!), stages.Manifest.RunId);
         await WaitUntilServedAsync(version, ct);
-        return await SampleVerb.RunRemoteWithProgressAsync(options, cfg.Service!, apiKey: null, ServiceConcurrency, ct, requireVersion: version);
+        return await SampleStage.RunRemoteAsync(options, cfg.Service!, apiKey: null, ServiceConcurrency, ct, requireVersion: version);
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using OnnxRftPipeline.Cli.Verbs;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Sampler.Sampling;
 using OnnxRftPipeline.Selection.Pairs;
@@ -35,7 +35,7 @@ public sealed partial class CycleRunner
 
             await stages.RunAsync($"{name}-sample", [shared.Train, samplingModel], [candidates], async (rec, token) =>
             {
-                var r = await SampleVerb.RunWithProgressAsync(new SampleJobOptions
+                var r = await SampleStage.RunAsync(new SampleJobOptions
                 {
                     Model = stages.Path(samplingModel), Prompts = stages.Path(shared.Train), K = cfg.SpinK, Verifier = shared.Verifier,
                     OutDir = stages.Path(candidates), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
@@ -59,7 +59,7 @@ public sealed partial class CycleRunner
             await stages.RunAsync($"{name}-train", [pairs, referenceCheckpoint], [$"{train}/checkpoint"], async (rec, token) =>
             {
                 var path = stages.Path(pairs);
-                var r = await SpinRun.RunWithProgressAsync(new SpinOptions
+                var r = await TrainStage.RunSpinAsync(new SpinOptions
                 {
                     Pairs = await PairData.LoadAsync(path, token), PairsSource = path, ReferenceCheckpoint = stages.Path(referenceCheckpoint),
                     OutDir = stages.Path(train), Beta = cfg.SpinBeta, Epochs = cfg.SpinEpochs, Preset = cfg.Preset, Resume = true,

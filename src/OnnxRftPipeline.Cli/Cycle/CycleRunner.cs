@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ReportWriter = OnnxRftPipeline.Cli.Report.ReportWriter;
-using OnnxRftPipeline.Cli.Verbs;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Export;
@@ -130,7 +130,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
                     Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
                 };
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
-                var s = cfg.Service is null ? await SampleVerb.RunWithProgressAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
+                var s = cfg.Service is null ? await SampleStage.RunAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
                 rec.Metrics["prompts"] = s.Prompts;
                 rec.Metrics["prompts_resumed"] = s.PromptsResumed;
                 rec.Metrics["candidates"] = s.Candidates;
@@ -166,7 +166,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
         stages.RunAsync(stage, [checkpoint], [model], (_, _) =>
         {
-            OnnxExporter.Export(stages.Path(checkpoint), stages.Path(model), ExportSettings(name));
+            ExportStage.Run(stages.Path(checkpoint), stages.Path(model), ExportSettings(name));
             return Task.CompletedTask;
         }, ct);
 
@@ -181,7 +181,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     {
         await stages.RunAsync(stage, [shared.Eval, model], [outDir], async (rec, token) =>
         {
-            var s = await EvalVerb.RunWithProgressAsync(new EvalOptions
+            var s = await EvalStage.RunAsync(new EvalOptions
             {
                 Model = stages.Path(model), Data = stages.Path(shared.Eval), Verifier = shared.Verifier, OutDir = stages.Path(outDir),
                 MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
@@ -195,7 +195,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         string runId, CancellationToken ct)
     {
         var path = Path.Combine(RunDir, data);
-        var r = await TrainVerb.RunWithProgressAsync(new TrainOptions
+        var r = await TrainStage.RunAsync(new TrainOptions
         {
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Sampler.Jobs;
-using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
 
@@ -31,21 +29,9 @@ public static class EvalVerb
                 Temperature = p.GetValue(temperature), MaxNewTokens = p.GetValue(maxNew), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Overwrite = p.GetValue(overwrite),
             };
-            var s = await RunWithProgressAsync(o, ct);
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[green]eval[/] {s.Model} on {s.Examples} examples: greedy pass@1 [bold]{s.GreedyAccuracy:P1}[/]{(s.PassAtK is { } pk ? $", pass@{s.K} {pk:P1}" : "")} ({s.Seconds:F1} s) → {o.OutDir}");
+            EvalStage.Render(await EvalStage.RunAsync(o, ct), o.OutDir);
             return CliHost.Ok;
         });
         return cmd;
     }
-
-    public static Task<EvalSummary> RunWithProgressAsync(EvalOptions o, CancellationToken ct) =>
-        ProgressView.RunAsync("answers", async ctx =>
-        {
-            var task = ctx.AddTask("evaluating", maxValue: 1);
-            var progress = new Progress<SampleProgress>(x => { task.MaxValue = Math.Max(1, x.PromptsTotal); task.Value = x.PromptsDone; });
-            var s = await EvalJob.RunAsync(o, progress, ct);
-            task.Value = task.MaxValue;
-            return s;
-        });
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Export;
 using Spectre.Console;
 
@@ -24,22 +24,10 @@ public static class ExportVerb
             // Parsed before anything is read or written, so a bad value fails alone, naming the option.
             var q = WeightQuantizationNames.Parse(p.GetValue(quantize));
             var o = OnnxExporter.ParseGraphOps(p.GetValue(ops), "--ops");
-            var r = OnnxExporter.Export(p.GetValue(checkpoint)!, p.GetValue(outDir)!, new ExportOptions { Ops = o, Quantize = q, Force = p.GetValue(force) });
-            ReportUnrenderedChatTemplate(r.OutDir);
+            var r = ExportStage.Run(p.GetValue(checkpoint)!, p.GetValue(outDir)!, new ExportOptions { Ops = o, Quantize = q, Force = p.GetValue(force) });
             AnsiConsole.MarkupLineInterpolated($"[green]exported[/] {r.Info.ModelName}/{r.Info.ModelVersion} → {r.OutDir} ({string.Join(", ", r.Files.Select(Path.GetFileName))})");
             return CliHost.Ok;
         });
         return cmd;
-    }
-
-    /// <summary>
-    /// The product encodes prompts as given (through the model's prompt template), never through a Jinja chat template; a
-    /// tokenizer that carries one is reported so the user knows it is not applied.
-    /// </summary>
-    public static void ReportUnrenderedChatTemplate(string modelOrCheckpointDir)
-    {
-        if (ChatTemplate.Present(modelOrCheckpointDir) is { } file)
-            Console.Error.WriteLine($"note: {file} has a chat template; rft does not render chat templates: prompts are encoded as given " +
-                                    "(wrap them in the model's turn markers yourself, e.g. in the data or with a prompt template).");
     }
 }

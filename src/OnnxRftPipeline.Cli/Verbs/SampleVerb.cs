@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Sampler.Sampling;
-using OnnxRftPipeline.Service.Client;
 using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
@@ -53,72 +51,18 @@ public static class SampleVerb
                     MaxNewTokens = p.GetValue(maxNew), StopStrings = p.GetValue(stop) ?? [], Seed = p.GetValue(seed),
                 },
             };
-            var s = url is null ? await RunWithProgressAsync(options, ct)
-                : await RunRemoteWithProgressAsync(options, url, ApiKey(p.GetValue(keyEnv)), p.GetValue(concurrency), ct);
-            Render(s);
+            var s = url is null ? await SampleStage.RunAsync(options, ct)
+                : await SampleStage.RunRemoteAsync(options, url, ApiKey(p.GetValue(keyEnv)), p.GetValue(concurrency), ct);
+            SampleStage.Render(s);
             return CliHost.Ok;
         });
         return cmd;
     }
-
-    /// <summary>Runs a sampling job under a progress bar of prompts, with token throughput in the description.</summary>
-    public static Task<SampleSummary> RunWithProgressAsync(SampleJobOptions options, CancellationToken ct) =>
-        ProgressView.RunAsync("prompts", async ctx =>
-        {
-            var task = ctx.AddTask("sampling", maxValue: 1);
-            var started = DateTime.UtcNow;
-            var progress = new Progress<SampleProgress>(x =>
-            {
-                task.MaxValue = Math.Max(1, x.PromptsTotal);
-                task.Value = x.PromptsDone;
-                var secs = Math.Max(1e-3, (DateTime.UtcNow - started).TotalSeconds);
-                task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling ({x.Tokens} tokens, {x.Tokens / secs:F0} tok/s)");
-            });
-            var s = await SampleJob.RunAsync(options, progress, ct);
-            task.Value = task.MaxValue;
-            return s;
-        });
 
     static string? ApiKey(string? variable)
     {
         if (variable is null) return null;
         var key = Environment.GetEnvironmentVariable(variable);
         return string.IsNullOrEmpty(key) ? throw new UserInputException($"--api-key-env {variable}: the environment variable is not set or empty") : key;
-    }
-
-    /// <summary>
-    /// `--service`: the same job with candidates drawn by the service through the resilient (Polly) client.
-    /// <paramref name="requireVersion"/> pins the model version every candidate must come from (the cycle uses it).
-    /// </summary>
-    public static Task<SampleSummary> RunRemoteWithProgressAsync(SampleJobOptions options, string url, string? apiKey, int concurrency, CancellationToken ct,
-        string? requireVersion = null)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new UserInputException($"--service must be an http(s) URL, got '{url}'");
-        if (concurrency < 1) throw new UserInputException($"--concurrency must be >= 1, got {concurrency}");
-        return ProgressView.RunAsync("prompts", async ctx =>
-        {
-            using var client = new CompletionsClient(uri, apiKey);
-            var task = ctx.AddTask("sampling via service", maxValue: 1);
-            var progress = new Progress<SampleProgress>(x =>
-            {
-                task.MaxValue = Math.Max(1, x.PromptsTotal);
-                task.Value = x.PromptsDone;
-                task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling via service ({x.Tokens} tokens, {client.Retries} retries)");
-            });
-            var s = await RemoteSampleJob.RunAsync(options, client, url, progress, concurrency, ct, requireVersion);
-            task.Value = task.MaxValue;
-            return s;
-        });
-    }
-
-    public static void Render(SampleSummary s)
-    {
-        var t = new Table().Title($"candidates → {Markup.Escape(s.OutDir)}")
-            .AddColumns("prompts", "resumed", "candidates", "distinct", "accepted", "prompts with accepted", "tokens", "tokens/s", "seconds");
-        t.AddRow(new object[] { s.Prompts, s.PromptsResumed, s.Candidates, s.DistinctCandidates, s.Accepted, s.PromptsWithAccepted, s.SampledTokens,
-                s.SampledTokens / Math.Max(1e-3, s.Seconds), s.Seconds }
-            .Select(x => x is double d ? d.ToString("F1", CultureInfo.InvariantCulture) : Convert.ToString(x, CultureInfo.InvariantCulture)!).ToArray());
-        AnsiConsole.Write(t);
     }
 }

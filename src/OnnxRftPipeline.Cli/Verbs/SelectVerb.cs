@@ -4,6 +4,8 @@ using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Selection;
 using Spectre.Console;
 
+using OnnxRftPipeline.Cli.Stages;
+
 namespace OnnxRftPipeline.Cli.Verbs;
 
 /// <summary>`rft select`: loss trajectories → hardness (is_hard, score, cluster, reason) per example.</summary>
@@ -44,23 +46,5 @@ public static class SelectVerb
             return CliHost.Ok;
         });
         return cmd;
-    }
-}
-
-/// <summary>The select stage as a function, shared by the verb and the cycle.</summary>
-public static class SelectStage
-{
-    public sealed record Result(int Total, int Hard, string OutDir, IReadOnlyList<HardnessRow> Rows);
-
-    public static async Task<Result> RunAsync(string trajectoriesDir, string outDir, SelectOptions options, bool overwrite, CancellationToken ct)
-    {
-        var rows = await PartFiles.ReadAllAsync<TrajectoryRow>(trajectoriesDir, ct);
-        var features = TrajectoryFeatures.Compute(rows);
-        var hardness = HardnessSelector.Select(features, options);
-        // Hardness belongs to the training run whose trajectories it reads.
-        var meta = new Lineage { RunId = rows.Select(r => r.RunId).FirstOrDefault() ?? "", Producer = "rft select", Seed = options.Seed }
-            .WithSettings(options).ToMetadata();
-        await StagedFolder.WriteAsync(outDir, dir => PartFiles.WritePartAsync(dir, 0, hardness.ToList(), meta, ct), overwrite, ct);
-        return new Result(hardness.Count, hardness.Count(h => h.IsHard), Path.GetFullPath(outDir), hardness);
     }
 }

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
-using OnnxRftPipeline.Cli.Output;
+using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Model;
 using OnnxRftPipeline.Trainer.Training;
-using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
 
@@ -59,7 +57,7 @@ public static class TrainVerb
                     Preset = p.GetValue(preset)!, Resume = p.GetValue(resume), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                     LearningRate = p.GetValue(lr), BatchSize = p.GetValue(batch), SaveEverySteps = p.GetValue(saveEvery),
                 };
-                SpinRun.Render(await SpinRun.RunWithProgressAsync(spin, ct));
+                TrainStage.Render(await TrainStage.RunSpinAsync(spin, ct));
                 return CliHost.Ok;
             }
             if (p.GetValue(pairs) is not null || p.GetValue(reference) is not null)
@@ -75,48 +73,10 @@ public static class TrainVerb
                 SaveEverySteps = p.GetValue(saveEvery),
                 PromptTemplate = p.GetValue(promptTemplate) is { } t ? PromptTemplate.Parse(t, "--prompt-template") : null,
             };
-            if (options.InitCheckpoint is not null) ExportVerb.ReportUnrenderedChatTemplate(options.InitCheckpoint);
-            var r = await RunWithProgressAsync(options, ct);
-            Render(r);
+            if (options.InitCheckpoint is not null) ExportStage.ReportUnrenderedChatTemplate(options.InitCheckpoint);
+            TrainStage.Render(await TrainStage.RunAsync(options, ct));
             return CliHost.Ok;
         });
         return cmd;
-    }
-
-    /// <summary>
-    /// Trains under a progress bar of optimizer steps showing epoch, loss and tokens/s. <paramref name="observe"/>
-    /// sees every report synchronously on the training thread (the display itself updates asynchronously).
-    /// </summary>
-    public static Task<TrainResult> RunWithProgressAsync(TrainOptions options, CancellationToken ct, Action<TrainProgress>? observe = null) =>
-        ProgressView.RunAsync("steps", async ctx =>
-        {
-            var task = ctx.AddTask("training", maxValue: 1);
-            var progress = new Progress<TrainProgress>(x =>
-            {
-                task.MaxValue = Math.Max(1, x.TotalSteps);
-                task.Value = Math.Min(x.Step, x.TotalSteps);
-                task.Description = x.Phase == "train"
-                    ? string.Create(CultureInfo.InvariantCulture, $"epoch {x.Epoch}/{x.Epochs} loss {x.Loss:F3} {x.TokensPerSecond:F0} tok/s")
-                    : $"epoch {x.Epoch}/{x.Epochs} {x.Phase}";
-            });
-            var r = await SftTrainer.RunAsync(options, new Tap(progress, observe), ct);
-            task.Value = task.MaxValue;
-            return r;
-        });
-
-    sealed class Tap(IProgress<TrainProgress> display, Action<TrainProgress>? observe) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) { observe?.Invoke(value); display.Report(value); }
-    }
-
-    public static void Render(TrainResult r)
-    {
-        var t = new Table().Title($"trained → {Markup.Escape(r.CheckpointDir)}")
-            .AddColumns("parameters", "steps", "epoch mean losses", "tokens/s", "train seconds", "trajectory share of epoch time");
-        t.AddRow(r.ParameterCount.ToString("N0", CultureInfo.InvariantCulture), r.GlobalSteps.ToString(CultureInfo.InvariantCulture),
-            string.Join(" → ", r.EpochMeanLosses.Select(l => l.ToString("F3", CultureInfo.InvariantCulture))),
-            r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture), r.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture),
-            r.TrajectoryShare.ToString("P1", CultureInfo.InvariantCulture));
-        AnsiConsole.Write(t);
     }
 }
