@@ -26,6 +26,8 @@ public sealed partial class CycleRunner
         var pairOptions = new PairOptions { Chosen = cfg.SpinChosen, Rejected = cfg.SpinRejected, RunId = shared.RunId };
         string prevCheckpoint = $"{from}/checkpoint", prevModel = $"models/{from}/v1";
         var stageNames = new List<string>();
+        var sampledTotal = new List<SampleSummary>();
+        int pairCount = 0;
         for (int s = 1; s <= count; s++)
         {
             string dir = $"{root}/s{s}", candidates = $"{dir}/candidates", pairs = $"{dir}/pairs", train = $"{dir}/train";
@@ -33,43 +35,32 @@ public sealed partial class CycleRunner
             string referenceCheckpoint = prevCheckpoint, samplingModel = prevModel;
             int stageSeed = cfg.Seed + s;   // a fresh random stream per stage; the model differs anyway
 
-            await stages.RunAsync($"{name}-sample", [shared.Train, samplingModel], [candidates], async (rec, token) =>
+            var sampled = await stages.RunAsync($"{name}-sample", [shared.Train, samplingModel], [candidates], async token =>
             {
-                var r = await SampleStage.RunAsync(new SampleJobOptions
+                var options = new SampleJobOptions
                 {
                     Model = stages.Path(samplingModel), Prompts = stages.Path(shared.Train), K = cfg.SpinK, Verifier = shared.Verifier,
                     OutDir = stages.Path(candidates), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
                     Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = stageSeed },
-                }, token);
-                rec.Metrics["prompts"] = r.Prompts;
-                rec.Metrics["candidates"] = r.Candidates;
-                rec.Metrics["accepted"] = r.Accepted;
-                rec.Metrics["sampled_tokens"] = r.SampledTokens;
+                };
+                var r = await SampleStage.RunAsync(options, token);
+                return await SampleStage.CountAsync(options.OutDir, r.PromptsResumed, r.Seconds, r.ModelVersion, token);
             }, ct);
+            sampledTotal.Add(sampled);
 
-            await stages.RunAsync($"{name}-pairs", [shared.Train, candidates], [pairs], async (rec, token) =>
-            {
-                var p = await PairsStage.RunAsync(stages.Path(shared.Train), stages.Path(candidates), stages.Path(pairs), pairOptions, overwrite: true, token);
-                rec.Metrics["pairs"] = p.Pairs;
-                rec.Metrics["verifier_rejected"] = p.VerifierRejected;
-                rec.Metrics["any_sample"] = p.AnySample;
-                rec.Metrics["no_rejectable"] = p.SkippedNoRejected;
-            }, ct);
+            var paired = await stages.RunAsync($"{name}-pairs", [shared.Train, candidates], [pairs], token =>
+                PairsStage.RunAsync(stages.Path(shared.Train), stages.Path(candidates), stages.Path(pairs), pairOptions, overwrite: true, token), ct);
+            pairCount += paired.Pairs;
 
-            await stages.RunAsync($"{name}-train", [pairs, referenceCheckpoint], [$"{train}/checkpoint"], async (rec, token) =>
+            await stages.RunAsync($"{name}-train", [pairs, referenceCheckpoint], [$"{train}/checkpoint"], async token =>
             {
                 var path = stages.Path(pairs);
-                var r = await TrainStage.RunSpinAsync(new SpinOptions
+                return await TrainStage.RunSpinAsync(new SpinOptions
                 {
                     Pairs = await PairData.LoadAsync(path, token), PairsSource = path, ReferenceCheckpoint = stages.Path(referenceCheckpoint),
                     OutDir = stages.Path(train), Beta = cfg.SpinBeta, Epochs = cfg.SpinEpochs, Preset = cfg.Preset, Resume = true,
                     Seed = cfg.Seed, Threads = cfg.Threads, RunId = shared.RunId,
                 }, token, OnTrainProgress is { } tap ? p => tap(train, p) : null);
-                rec.Metrics["steps"] = r.GlobalSteps;
-                rec.Metrics["final_loss"] = r.Final?.Loss ?? double.NaN;
-                rec.Metrics["final_margin"] = r.Final?.Margin ?? double.NaN;
-                rec.Metrics["final_accuracy"] = r.Final?.Accuracy ?? double.NaN;
-                rec.Metrics["tokens_per_second"] = r.TokensPerSecond;
             }, ct, clear: [train]);
 
             await ExportAsync(stages, $"{name}-export", $"{train}/checkpoint", model, ModelName(root, s), ct);
@@ -80,12 +71,11 @@ public sealed partial class CycleRunner
         var eval = await EvalAsync(stages, shared, "eval-spin", prevModel, "eval/spin", ct);
         stageNames.Add("eval-spin");
 
-        // Costs over every stage, read from the manifest (stages may have run in earlier processes).
+        // Costs over every stage (stages may have run in earlier processes: their results and times come from the manifest).
         var records = stageNames.Select(n => stages.Manifest.Stage(n)).ToList();
-        double Sum(string suffix, string metric) => records.Where(r => r.Name.EndsWith(suffix, StringComparison.Ordinal)).Sum(r => r.Metrics.GetValueOrDefault(metric));
-        var sample = new SampleSummary((int)Sum("-sample", "prompts"), 0, (long)Sum("-sample", "candidates"), 0, (long)Sum("-sample", "accepted"), 0,
-            (long)Sum("-sample", "sampled_tokens"), records.Where(r => r.Name.EndsWith("-sample", StringComparison.Ordinal)).Sum(r => r.Seconds), "", "v1");
-        return new ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), (int)Sum("-pairs", "pairs"));
+        var sample = new SampleSummary(sampledTotal.Sum(s => s.Prompts), 0, sampledTotal.Sum(s => s.Candidates), 0, sampledTotal.Sum(s => s.Accepted), 0,
+            sampledTotal.Sum(s => s.SampledTokens), records.Where(r => r.Name.EndsWith("-sample", StringComparison.Ordinal)).Sum(r => r.Seconds), "", "v1");
+        return new ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), pairCount);
     }
 
     /// <summary>The spin_* fields; called before any stage runs, so a bad config fails at once rather than after hours of earlier stages.</summary>

@@ -55,12 +55,12 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     ArmSpec MainArm => new("", SelectOptions(), cfg.Objective);
 
     /// <summary>What the arms of a run share: the data, the probe and its export.</summary>
-    public sealed record Shared(string Train, string Eval, string Verifier, string RunId);
+    public sealed record Shared(string Train, string Eval, string Verifier, string RunId, int TrainRows);
 
     /// <summary>One way of building the retraining set. Select null means plain SFT on the demonstrations.</summary>
     public sealed record ArmSpec(string Name, SelectOptions? Select, string Objective, string? TargetWeight = null);
 
-    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int? TrainingRows = null);
+    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int TrainingRows);
 
     internal StageRunner Open()
     {
@@ -77,28 +77,26 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     {
         var runId = stages.Manifest.RunId;
         string train = "data/train", eval = "data/eval";
+        int trainRows;
         if (cfg.Data is null)
         {
-            await stages.RunAsync("data", [], [train, eval], async (rec, token) =>
-            {
-                var s = await SynthRunner.RunAsync(new SynthRequest(cfg.Task, cfg.N, cfg.EvalN, cfg.Seed,
-                    SynthOptions.FromCli(cfg.Noise, cfg.Difficulty), stages.Path("data"), Overwrite: true), token);
-                rec.Metrics["train_rows"] = s.TrainRows;
-                rec.Metrics["noisy_rows"] = s.NoisyRows;
-            }, ct);
+            var s = await stages.RunAsync("data", [], [train, eval], token => SynthRunner.RunAsync(new SynthRequest(cfg.Task, cfg.N, cfg.EvalN, cfg.Seed,
+                SynthOptions.FromCli(cfg.Noise, cfg.Difficulty), stages.Path("data"), Overwrite: true), token), ct);
+            trainRows = s.TrainRows;
         }
         else
         {
             train = Path.GetFullPath(Path.Combine(cfg.Data, "train"));
             eval = Path.GetFullPath(Path.Combine(cfg.Data, "eval"));
+            trainRows = (await PartFiles.ReadAllAsync<SftExample>(train, ct)).Count;
         }
         var verifier = cfg.Verifier ?? BundledTasks.Get(cfg.Task).DefaultVerifier;
 
         await stages.RunAsync("probe", [train], ["probe/checkpoint", "probe/trajectories"],
-            (rec, token) => TrainAsync(rec, train, "probe", cfg.ProbeEpochs, recordTrajectories: true, cfg.Objective, cfg.TargetWeight, runId, token),
+            token => TrainAsync(train, "probe", cfg.ProbeEpochs, recordTrajectories: true, cfg.Objective, cfg.TargetWeight, runId, token),
             ct, clear: ["probe"]);
         await ExportAsync(stages, "export-probe", "probe/checkpoint", "models/probe/v1", "probe", ct);
-        return new Shared(train, eval, verifier, runId);
+        return new Shared(train, eval, verifier, runId, trainRows);
     }
 
     /// <summary>select → sample → build → retrain from the base → export → eval, for one arm.</summary>
@@ -114,14 +112,10 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         string trainOn = shared.Train;
         if (arm.Select is { } select)
         {
-            await stages.RunAsync(Stage("select"), ["probe/trajectories"], [Dir("hardness")], async (rec, token) =>
-            {
-                var r = await SelectStage.RunAsync(stages.Path("probe/trajectories"), stages.Path(Dir("hardness")), select, overwrite: true, token);
-                rec.Metrics["hard"] = r.Hard;
-                rec.Metrics["examples"] = r.Total;
-            }, ct);
+            await stages.RunAsync(Stage("select"), ["probe/trajectories"], [Dir("hardness")], async token =>
+                (await SelectStage.RunAsync(stages.Path("probe/trajectories"), stages.Path(Dir("hardness")), select, overwrite: true, token)).Counts, ct);
 
-            await stages.RunAsync(Stage("sample"), [shared.Train, Dir("hardness"), "models/probe/v1"], [Dir("candidates")], async (rec, token) =>
+            sample = await stages.RunAsync(Stage("sample"), [shared.Train, Dir("hardness"), "models/probe/v1"], [Dir("candidates")], async token =>
             {
                 var options = new SampleJobOptions
                 {
@@ -131,28 +125,18 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
                 };
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
                 var s = cfg.Service is null ? await SampleStage.RunAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
-                rec.Metrics["prompts"] = s.Prompts;
-                rec.Metrics["prompts_resumed"] = s.PromptsResumed;
-                rec.Metrics["candidates"] = s.Candidates;
-                rec.Metrics["distinct_candidates"] = s.DistinctCandidates;
-                rec.Metrics["prompts_with_accepted"] = s.PromptsWithAccepted;
-                rec.Metrics["accepted"] = s.Accepted;
-                rec.Metrics["sampled_tokens"] = s.SampledTokens;
+                // Counted from the candidate files: a resumed stage's own summary covers only the prompts of its last attempt.
+                return await SampleStage.CountAsync(options.OutDir, s.PromptsResumed, s.Seconds, s.ModelVersion, token);
             }, ct);
-            sample = SampleSummaryOf(stages.Manifest.Stage(Stage("sample")), stages.Path(Dir("candidates")));
 
-            await stages.RunAsync(Stage("build"), [shared.Train, Dir("hardness"), Dir("candidates")], [Dir("next")], async (rec, token) =>
-            {
-                var b = await BuildStage.RunAsync(stages.Path(shared.Train), stages.Path(Dir("hardness")), stages.Path(Dir("candidates")), stages.Path(Dir("next")),
-                    new BuildOptions { Policy = cfg.Policy, Fallback = cfg.Fallback, MaxPerPrompt = cfg.MaxPerPrompt, RunId = shared.RunId }, overwrite: true, token);
-                Record(rec, b);
-            }, ct);
-            build = BuildSummaryOf(stages.Manifest.Stage(Stage("build")));
+            build = await stages.RunAsync(Stage("build"), [shared.Train, Dir("hardness"), Dir("candidates")], [Dir("next")], token =>
+                BuildStage.RunAsync(stages.Path(shared.Train), stages.Path(Dir("hardness")), stages.Path(Dir("candidates")), stages.Path(Dir("next")),
+                    new BuildOptions { Policy = cfg.Policy, Fallback = cfg.Fallback, MaxPerPrompt = cfg.MaxPerPrompt, RunId = shared.RunId }, overwrite: true, token), ct);
             trainOn = Dir("next");
         }
 
         await stages.RunAsync(Stage("retrain"), [trainOn], [$"{final}/checkpoint"],
-            (rec, token) => TrainAsync(rec, trainOn, final, cfg.TrainEpochs, recordTrajectories: false, arm.Objective, arm.TargetWeight, shared.RunId, token),
+            token => TrainAsync(trainOn, final, cfg.TrainEpochs, recordTrajectories: false, arm.Objective, arm.TargetWeight, shared.RunId, token),
             ct, clear: [final]);
         await ExportAsync(stages, Stage("export-final"), $"{final}/checkpoint", $"models/{final}/v1", final, ct);
         var eval = await EvalAsync(stages, shared, arm.Name == "" ? "eval-final" : $"eval-{arm.Name}", $"models/{final}/v1", $"eval/{final}", ct);
@@ -160,7 +144,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         string[] own = ["select", "sample", "build", "retrain", "export-final"];
         var seconds = own.Select(Stage).Append(arm.Name == "" ? "eval-final" : $"eval-{arm.Name}")
             .Sum(n => stages.Manifest.Stages.FirstOrDefault(x => x.Name == n)?.Seconds ?? 0);
-        return new ArmResult(arm.Name, eval, sample, build, seconds);
+        return new ArmResult(arm.Name, eval, sample, build, seconds, build is { } b ? b.GeneratedRows + b.OriginalRows : shared.TrainRows);
     }
 
     Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
@@ -179,34 +163,24 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
     async Task<EvalSummary> EvalAsync(StageRunner stages, Shared shared, string stage, string model, string outDir, CancellationToken ct)
     {
-        await stages.RunAsync(stage, [shared.Eval, model], [outDir], async (rec, token) =>
+        return await stages.RunAsync(stage, [shared.Eval, model], [outDir], token => EvalStage.RunAsync(new EvalOptions
         {
-            var s = await EvalStage.RunAsync(new EvalOptions
-            {
-                Model = stages.Path(model), Data = stages.Path(shared.Eval), Verifier = shared.Verifier, OutDir = stages.Path(outDir),
-                MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
-            }, token);
-            rec.Metrics["greedy_pass_at_1"] = s.GreedyAccuracy;
-        }, ct);
-        return EvalSummary.Load(stages.Path(outDir));
+            Model = stages.Path(model), Data = stages.Path(shared.Eval), Verifier = shared.Verifier, OutDir = stages.Path(outDir),
+            MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
+        }, token), ct);
     }
 
-    async Task TrainAsync(StageRecord rec, string data, string outDir, int epochs, bool recordTrajectories, string objective, string? targetWeight,
+    async Task<TrainResult> TrainAsync(string data, string outDir, int epochs, bool recordTrajectories, string objective, string? targetWeight,
         string runId, CancellationToken ct)
     {
         var path = Path.Combine(RunDir, data);
-        var r = await TrainStage.RunAsync(new TrainOptions
+        return await TrainStage.RunAsync(new TrainOptions
         {
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
             LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize, PromptTemplate = PromptTemplateOrNull(),
         }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
-        rec.Metrics["parameters"] = r.ParameterCount;
-        rec.Metrics["steps"] = r.GlobalSteps;
-        rec.Metrics["tokens_per_second"] = r.TokensPerSecond;
-        rec.Metrics["final_epoch_loss"] = r.EpochMeanLosses.Count > 0 ? r.EpochMeanLosses[^1] : double.NaN;
-        rec.Metrics["trajectory_share"] = r.TrajectoryShare;
     }
 
     OnnxRftPipeline.Contracts.Text.PromptTemplate? PromptTemplateOrNull() =>
@@ -235,38 +209,5 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         var m = new RunManifest { RunId = Path.GetFileName(RunDir), CreatedAt = DateTime.UtcNow, Config = configJson };
         m.Save(RunDir);
         return m;
-    }
-
-    static void Record(StageRecord rec, BuildSummary b)
-    {
-        rec.Metrics["examples"] = b.Examples;
-        rec.Metrics["easy"] = b.Easy;
-        rec.Metrics["hard"] = b.Hard;
-        rec.Metrics["hard_with_accepted"] = b.HardWithAccepted;
-        rec.Metrics["fallbacks"] = b.Fallbacks;
-        rec.Metrics["dropped"] = b.Dropped;
-        rec.Metrics["generated_rows"] = b.GeneratedRows;
-        rec.Metrics["original_rows"] = b.OriginalRows;
-        rec.Metrics["candidates_seen"] = b.CandidatesSeen;
-        rec.Metrics["duplicates_removed"] = b.DuplicatesRemoved;
-    }
-
-    /// <summary>A build stage's summary as recorded in the manifest (the stage may have run in an earlier process).</summary>
-    static BuildSummary BuildSummaryOf(StageRecord rec)
-    {
-        int I(string k) => (int)rec.Metrics.GetValueOrDefault(k);
-        return new BuildSummary(I("examples"), I("easy"), I("hard"), I("hard_with_accepted"), I("fallbacks"), I("dropped"),
-            I("generated_rows"), I("original_rows"), I("hard") == 0 ? 0 : (double)I("generated_rows") / I("hard"), I("candidates_seen"), I("duplicates_removed"));
-    }
-
-    /// <summary>
-    /// A sample stage's summary as recorded in the manifest, so a resumed cycle that skips the stage reports the same
-    /// numbers. The cycle always samples from the probe it exported as models/probe/v1.
-    /// </summary>
-    static SampleSummary SampleSummaryOf(StageRecord rec, string outDir)
-    {
-        long L(string k) => (long)rec.Metrics.GetValueOrDefault(k);
-        return new SampleSummary((int)L("prompts"), (int)L("prompts_resumed"), L("candidates"), L("distinct_candidates"), L("accepted"),
-            (int)L("prompts_with_accepted"), L("sampled_tokens"), rec.Seconds, outDir, "v1");
     }
 }

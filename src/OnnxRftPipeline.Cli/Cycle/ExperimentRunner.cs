@@ -65,7 +65,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
                 Arm = spec.Name, Description = description, GreedyPassAt1 = r.Eval.GreedyAccuracy,
                 PromptsSampled = r.Sample?.Prompts ?? 0, CandidatesDrawn = r.Sample?.Candidates ?? 0, Accepted = r.Sample?.Accepted ?? 0,
                 SamplerTokens = r.Sample?.SampledTokens ?? 0,
-                TrainingRows = r.TrainingRows ?? (r.Build is { } b ? b.GeneratedRows + b.OriginalRows : (int)stages.Manifest.Stage("data").Metrics.GetValueOrDefault("train_rows")),
+                TrainingRows = r.TrainingRows,
                 WallSeconds = r.Seconds,
             });
         }

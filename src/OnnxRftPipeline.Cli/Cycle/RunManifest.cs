@@ -17,7 +17,7 @@ public sealed class RunManifest
     [JsonPropertyName("config")] public JsonElement Config { get; set; } = JsonDocument.Parse("{}").RootElement;
     [JsonPropertyName("stages")] public List<StageRecord> Stages { get; set; } = [];
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static RunManifest? TryLoad(string runDir)
     {
@@ -57,8 +57,8 @@ public sealed class StageRecord
     [JsonPropertyName("inputs")] public Dictionary<string, string> Inputs { get; set; } = [];
     [JsonPropertyName("outputs")] public List<string> Outputs { get; set; } = [];
     [JsonPropertyName("error")] public string? Error { get; set; }
-    /// <summary>Stage-specific numbers for the report (e.g. accuracy, candidates drawn).</summary>
-    [JsonPropertyName("metrics")] public Dictionary<string, double> Metrics { get; set; } = [];
+    /// <summary>The stage's typed result (a training, sampling, build… summary) as it ran; read back when the stage is skipped.</summary>
+    [JsonPropertyName("result")] public JsonElement? Result { get; set; }
 }
 
 /// <summary>Content checksums of stage inputs: a stage is re-run when what it read has changed.</summary>

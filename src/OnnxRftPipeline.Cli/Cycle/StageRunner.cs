@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Polly;
 using Polly.Retry;
 using Spectre.Console;
@@ -48,16 +50,43 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
     public string Path(string relative) => System.IO.Path.Combine(runDir, relative);
 
     /// <summary>
-    /// Runs (or skips) one stage. <paramref name="work"/> must write its outputs atomically or resume its own
-    /// partial state. When the stage's inputs differ from what it last ran on, <paramref name="clear"/> (default:
-    /// the outputs) is deleted first so no state of the old inputs is resumed.
+    /// Runs (or skips) one stage whose typed result the manifest keeps: a skipped stage returns the result it recorded when it
+    /// ran (possibly in an earlier process), so the cycle reads every stage's numbers the same way whether it ran now or not.
+    /// <paramref name="work"/> must write its outputs atomically or resume its own partial state. When the stage's inputs
+    /// differ from what it last ran on, <paramref name="clear"/> (default: the outputs) is deleted first so no state of the
+    /// old inputs is resumed.
     /// </summary>
-    public async Task<StageRecord> RunAsync(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+    public async Task<T> RunAsync<T>(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+        Func<CancellationToken, Task<T>> work, CancellationToken ct, IReadOnlyList<string>? clear = null) where T : class
+    {
+        T? result = null;
+        var record = await RunStageAsync(name, inputs, outputs, async token =>
+        {
+            result = await work(token);
+            return JsonSerializer.SerializeToElement(result, ResultJson);
+        }, needsResult: true, ct, clear);
+        return result ?? record.Result!.Value.Deserialize<T>(ResultJson)
+            ?? throw new InvalidDataException($"{Path(RunManifest.FileName)}: stage {name} recorded no result");
+    }
+
+    /// <summary>Runs (or skips) one stage that has no result besides its outputs (an export, the report).</summary>
+    public Task<StageRecord> RunAsync(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
         Func<StageRecord, CancellationToken, Task> work, CancellationToken ct, IReadOnlyList<string>? clear = null)
+    {
+        StageRecord? running = null;
+        return RunStageAsync(name, inputs, outputs, async token => { await work(running ??= manifest.Stage(name), token); return null; }, needsResult: false, ct, clear);
+    }
+
+    /// <summary>Stage results may hold NaN (a loss that was never computed): written as "NaN", never refused.</summary>
+    static readonly JsonSerializerOptions ResultJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    async Task<StageRecord> RunStageAsync(string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+        Func<CancellationToken, Task<JsonElement?>> work, bool needsResult, CancellationToken ct, IReadOnlyList<string>? clear)
     {
         var record = manifest.Stage(name);
         var checksums = inputs.ToDictionary(i => i, i => Checksums.Of(Path(i)));
         bool upToDate = record.Status == "done"
+                        && (!needsResult || record.Result is not null)
                         && outputs.All(o => File.Exists(Path(o)) || Directory.Exists(Path(o)))
                         && checksums.Count == record.Inputs.Count
                         && checksums.All(kv => record.Inputs.TryGetValue(kv.Key, out var v) && v == kv.Value);
@@ -81,6 +110,7 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
         record.Status = "running";
         record.StartedAt = DateTime.UtcNow;
         record.Error = null;
+        record.Result = null;
         record.Inputs = checksums;
         record.Outputs = outputs.ToList();
         manifest.Save(runDir);
@@ -90,7 +120,7 @@ public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetr
             await _retry.ExecuteAsync(async token =>
             {
                 record.Attempts++;
-                await work(record, token);
+                record.Result = await work(token);
             }, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -6,7 +6,13 @@ namespace OnnxRftPipeline.Cli.Stages;
 /// <summary>Stage 3, select: loss trajectories → hardness (is_hard, score, cluster, reason) per example.</summary>
 public static class SelectStage
 {
-    public sealed record Result(int Total, int Hard, string OutDir, IReadOnlyList<HardnessRow> Rows);
+    public sealed record Result(int Total, int Hard, string OutDir, IReadOnlyList<HardnessRow> Rows)
+    {
+        /// <summary>The numbers without the rows (what the cycle's manifest keeps).</summary>
+        public Counts Counts => new(Total, Hard, OutDir);
+    }
+
+    public sealed record Counts(int Total, int Hard, string OutDir);
 
     public static async Task<Result> RunAsync(string trajectoriesDir, string outDir, SelectOptions options, bool overwrite, CancellationToken ct)
     {
