@@ -65,11 +65,8 @@ static class SampleBench
     static (GraphOps Ops, WeightQuantization Quantize) ParseVariant(string name)
     {
         bool int8 = name.EndsWith("-int8", StringComparison.Ordinal);
-        var ops = (int8 ? name[..^"-int8".Length] : name) switch
-        {
-            "standard" => GraphOps.Standard, "contrib" => GraphOps.Contrib, "standard-inplace" => GraphOps.StandardInPlace,
-            _ => throw new ArgumentException($"--ops takes standard, contrib and/or standard-inplace, each optionally with -int8 (e.g. contrib-int8), got '{name}'"),
-        };
+        // The one graph-ops parser (rft export --ops, cycle export_ops), so the names cannot drift apart.
+        var ops = OnnxExporter.ParseGraphOps(int8 ? name[..^"-int8".Length] : name, "--ops (each optionally with -int8, e.g. contrib-int8)");
         return (ops, int8 ? WeightQuantization.Int8 : WeightQuantization.None);
     }
 
