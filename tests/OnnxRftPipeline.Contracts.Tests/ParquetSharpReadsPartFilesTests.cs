@@ -1,6 +1,7 @@
 using System.Reflection;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 using ParquetSharp;
 
 namespace OnnxRftPipeline.Contracts.Tests;

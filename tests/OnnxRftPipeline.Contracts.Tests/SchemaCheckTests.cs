@@ -1,5 +1,6 @@
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Contracts.Tests;
 

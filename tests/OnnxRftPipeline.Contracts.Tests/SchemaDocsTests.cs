@@ -1,5 +1,5 @@
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 using Parquet.Schema;
 
 namespace OnnxRftPipeline.Contracts.Tests;

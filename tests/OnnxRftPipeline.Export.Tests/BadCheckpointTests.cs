@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -24,7 +25,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Missing_tensor_is_named()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(false, 2), 1,
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(false, 2, context: 64), 1,
             ts => ts.Where(t => t.Name != "model.layers.1.mlp.up_proj.weight").ToList());
         AssertFailsCleanly(ckpt, "model.layers.1.mlp.up_proj.weight", "missing", "model.safetensors");
     }
@@ -32,7 +33,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Missing_lm_head_of_an_untied_model_is_named()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(false, 2), 1,
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(false, 2, context: 64), 1,
             ts => ts.Where(t => t.Name != LlamaConfig.Names.LmHead).ToList());
         AssertFailsCleanly(ckpt, "lm_head.weight", "tie_word_embeddings");
     }
@@ -40,7 +41,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Wrong_shape_is_named_with_both_shapes()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(true, 2), 1,
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(true, 2, context: 64), 1,
             ts => ts.Select(t => t.Name == "model.layers.0.self_attn.k_proj.weight"
                 ? new NamedTensor(t.Name, [32, 32], new float[32 * 32]) : t).ToList());
         AssertFailsCleanly(ckpt, "model.layers.0.self_attn.k_proj.weight", "[32,32]", "[16,32]");
@@ -49,7 +50,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Missing_config_field_is_named()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(true, 2), 1);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(true, 2, context: 64), 1);
         var path = Path.Combine(ckpt, "config.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         json.Remove("intermediate_size");
@@ -60,7 +61,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Missing_weights_file_is_named()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(true, 2), 1);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(true, 2, context: 64), 1);
         File.Delete(Path.Combine(ckpt, "model.safetensors"));
         AssertFailsCleanly(ckpt, "model.safetensors");
     }
@@ -68,7 +69,7 @@ public sealed class BadCheckpointTests : IDisposable
     [Fact]
     public void Existing_version_is_kept_unless_forced()
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(true, 2), 1);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(true, 2, context: 64), 1);
         OnnxExporter.Export(ckpt, Out, new ExportOptions { UtcNow = () => new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc) });
         var e = Assert.Throws<IOException>(() => OnnxExporter.Export(ckpt, Out, new ExportOptions()));
         Assert.Contains("--force", e.Message);

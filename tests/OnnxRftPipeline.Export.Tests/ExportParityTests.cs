@@ -1,5 +1,6 @@
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.TestSupport;
 using Xunit.Abstractions;
 
 namespace OnnxRftPipeline.Export.Tests;
@@ -50,8 +51,8 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
     public void Ort_logits_match_reference_for_padded_prefill_and_three_cached_steps(Reference kind, bool tied, int kvHeads, int heads, GraphOps ops,
         bool external, int hidden = 32, CacheProtocol protocol = CacheProtocol.Growing)
     {
-        var config = TinyCheckpoint.Config(tied, kvHeads, heads, hidden);
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), config, seed: 7 + kvHeads);
+        var config = TinyLlama.Config(tied, kvHeads, heads, hidden, context: 64);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), config, seed: 7 + kvHeads);
         var result = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"),
             new ExportOptions { Ops = ops, ExternalDataThresholdBytes = external ? 0 : long.MaxValue });
         Assert.Equal(external, result.Files.Contains("model.onnx.data"));
@@ -110,8 +111,8 @@ public sealed class ExportParityTests(ITestOutputHelper output) : IDisposable
     [InlineData(GraphOps.StandardInPlace)]
     public void An_all_padding_row_yields_finite_logits_and_leaves_other_rows_exact(GraphOps ops)
     {
-        var config = TinyCheckpoint.Config(tied: true, kvHeads: 2);
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), config, seed: 3);
+        var config = TinyLlama.Config(tied: true, kvHeads: 2, context: 64);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), config, seed: 3);
         var folder = ModelFolder.Load(OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "t", "v1"), new ExportOptions { Ops = ops }).OutDir);
         long[] row0 = [256, 72, 105, 33];
         int S = row0.Length, V = config.VocabSize;

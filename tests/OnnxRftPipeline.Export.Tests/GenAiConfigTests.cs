@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -24,7 +25,7 @@ public sealed class GenAiConfigTests : IDisposable
 
     string Export(GraphOps ops = GraphOps.Standard)
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied: true, kvHeads: 2), seed: 1);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(tied: true, kvHeads: 2, context: 64), seed: 1);
         return OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "tiny", "v1"), new ExportOptions { Ops = ops }).OutDir;
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntimeGenAI;
-using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Export.Tests;
 

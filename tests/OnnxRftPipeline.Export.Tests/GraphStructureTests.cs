@@ -1,5 +1,6 @@
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Export.Onnx;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -11,7 +12,7 @@ public sealed class GraphStructureTests : IDisposable
 
     ModelProto ExportAndRead(bool tied, GraphOps ops, long externalThreshold = long.MaxValue, int hidden = 32)
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied, 2, hidden: hidden), 5);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(tied, 2, hidden: hidden, context: 64), 5);
         var dir = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "m", "v1"),
             new ExportOptions { Ops = ops, ExternalDataThresholdBytes = externalThreshold, Force = true }).OutDir;
         return ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
@@ -88,7 +89,7 @@ public sealed class GraphStructureTests : IDisposable
     [InlineData(GraphOps.StandardInPlace, 2)]
     public void Every_initializer_is_read_by_some_node(GraphOps ops, int kvHeads)
     {
-        var ckpt = TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied: false, kvHeads), 5);
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(tied: false, kvHeads, context: 64), 5);
         var dir = OnnxExporter.Export(ckpt, Path.Combine(_root, "models", "m", "v1"), new ExportOptions { Ops = ops, Force = true }).OutDir;
         var m = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
         var read = m.Graph.Node.SelectMany(n => n.Input).ToHashSet();

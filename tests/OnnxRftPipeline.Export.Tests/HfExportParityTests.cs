@@ -1,8 +1,7 @@
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Tests.Support;
 using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
-using OnnxRftPipeline.Trainer.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 using Xunit.Abstractions;
 
 namespace OnnxRftPipeline.Export.Tests;

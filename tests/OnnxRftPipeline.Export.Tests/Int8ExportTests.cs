@@ -1,6 +1,7 @@
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Export.Onnx;
+using OnnxRftPipeline.TestSupport;
 using Xunit.Abstractions;
 using DT = OnnxRftPipeline.Export.Onnx.TensorProto.Types.DataType;
 
@@ -25,7 +26,7 @@ public sealed class Int8ExportTests(ITestOutputHelper output) : IDisposable
     const double MaxAbsOfStd = 0.25, RmsOfStd = 0.05;
 
     string Ckpt(bool tied, int hidden = 32, int seed = 7) =>
-        TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(tied, kvHeads: 2, hidden: hidden), seed);
+        TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(tied, kvHeads: 2, hidden: hidden, context: 64), seed);
 
     ModelFolder Export(string ckpt, GraphOps ops, WeightQuantization q) => ModelFolder.Load(OnnxExporter.Export(ckpt,
         Path.Combine(_root, "models", "m", $"{OnnxExporter.GraphOpsName(ops)}-{WeightQuantizationNames.Name(q)}"),

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Export.Tests;
 
@@ -9,7 +10,7 @@ public sealed class ModelFolderTests : IDisposable
     readonly string _root = Path.Combine(Path.GetTempPath(), "model-folder-tests-" + Guid.NewGuid().ToString("N"));
     public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
 
-    string Ckpt() => TinyCheckpoint.Write(Path.Combine(_root, "ckpt"), TinyCheckpoint.Config(true, 2), 3);
+    string Ckpt() => TinyLlama.WriteCheckpoint(Path.Combine(_root, "ckpt"), TinyLlama.Config(true, 2, context: 64), 3);
 
     [Fact]
     public void Export_records_its_source_and_layout_in_rft_model_json()

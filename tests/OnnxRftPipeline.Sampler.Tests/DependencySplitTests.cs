@@ -1,5 +1,5 @@
 using OnnxRftPipeline.Sampler.Engine;
-using OnnxRftPipeline.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Sampler.Tests;
 

@@ -2,10 +2,14 @@ using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Sampler.Engine;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Sampler.Tests;
 
-/// <summary>A small random-weight model exported to a real model folder, shared by the engine tests.</summary>
+/// <summary>
+/// A small random-weight model (TestSupport's <see cref="TinyLlama"/>, seed 11) exported to a real model folder and opened
+/// with a decoder, shared by the engine tests as an xunit class fixture (it owns the decoder, hence lives here).
+/// </summary>
 public class RandomModelFixture : IDisposable
 {
     public string Root { get; } = Directory.CreateTempSubdirectory("rft-sampler-model-").FullName;
@@ -23,18 +27,11 @@ public class RandomModelFixture : IDisposable
     {
         Ops = ops;
         Hidden = hidden;
-        var config = new LlamaConfig
-        {
-            HiddenSize = hidden, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 48,
-            VocabSize = ByteTokenizer.Size, MaxPositionEmbeddings = 96, BosTokenId = ByteTokenizer.Bos,
-            EosTokenId = ByteTokenizer.Eos, PadTokenId = ByteTokenizer.Pad,
-        };
-        var ckpt = RandomCheckpoint.Write(Path.Combine(Root, "ckpt"), config, seed: 11);
-        ModelDir = OnnxExporter.Export(ckpt, Path.Combine(Root, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1", Ops = ops }).OutDir;
+        ModelDir = TinyLlama.ExportModel(Path.Combine(Root, "models"), "v1", seed: 11, TinyLlama.Config(hidden: hidden), ops: ops);
         Decoder = OnnxDecoder.Open(ModelFolder.Load(ModelDir), threads: 1);
     }
 
-    public Generator Generator(GeneratorOptions? o = null) => new(Decoder, Tokenizer, (o ?? new GeneratorOptions()) with { ContextLength = 96 });
+    public Generator Generator(GeneratorOptions? o = null) => new(Decoder, Tokenizer, (o ?? new GeneratorOptions()) with { ContextLength = TinyLlama.Context });
 
     public virtual void Dispose()
     {

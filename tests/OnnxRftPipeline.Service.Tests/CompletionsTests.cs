@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Service.Tests;
 
@@ -120,7 +121,7 @@ public class CompletionsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
         var r = await f.Client.PostAsync("/v1/completions", new StringContent("{\"model\":", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("\"error\"", await r.Content.ReadAsStringAsync());
-        var (status, json, _) = await Wire.PostAsync(f.Client, "/v1/completions", new { model = "rand", prompt = new string('a', TinyModels.Context + 5) });
+        var (status, json, _) = await Wire.PostAsync(f.Client, "/v1/completions", new { model = "rand", prompt = new string('a', TinyLlama.Context + 5) });
         Assert.Equal(400, status);
         Assert.Equal("prompt", json.GetProperty("error").GetProperty("param").GetString());
     }

@@ -1,5 +1,5 @@
 using OnnxRftPipeline.Service.Hosting;
-using OnnxRftPipeline.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Service.Tests;
 

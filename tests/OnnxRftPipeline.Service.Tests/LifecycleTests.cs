@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Service.Tests;
 
@@ -58,7 +59,7 @@ public class LifecycleTests(ServiceFixture f) : IClassFixture<ServiceFixture>
             // Swap only once v1 has answered (a fixed delay raced the clients' first answers on a loaded machine); the
             // clients keep requests in flight through the swap.
             await LoadTests.WaitUntil(() => fingerprints.Contains("rand/v1"), TimeSpan.FromSeconds(30));
-            TinyModels.Export(Path.Combine(root, "models"), "v2", seed: 12);   // staged under a dot name, then renamed in
+            TinyLlama.ExportModel(Path.Combine(root, "models"), "v2", seed: 12);   // staged under a dot name, then renamed in
             await Task.WhenAll(clients);
 
             Assert.All(statuses, s => Assert.Equal(200, s));

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OnnxRftPipeline.Service.Hosting;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Service.Tests;
 
@@ -13,13 +14,13 @@ public sealed class ServiceFixture : IAsyncLifetime
 {
     public string Root { get; } = Directory.CreateTempSubdirectory("rft-service-").FullName;
     public string ModelsRoot => Path.Combine(Root, "models");
-    public string ModelDir => Path.Combine(ModelsRoot, TinyModels.Name);
+    public string ModelDir => Path.Combine(ModelsRoot, TinyLlama.Name);
     public ServiceHost Host { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        TinyModels.Export(ModelsRoot, "v1", seed: 11);
+        TinyLlama.ExportModel(ModelsRoot, "v1", seed: 11);
         Host = await StartAsync(Options());
         Client = ClientFor(Host);
     }
@@ -33,8 +34,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     public static string NewRegistry(out string modelDir)
     {
         var root = Directory.CreateTempSubdirectory("rft-service-own-").FullName;
-        TinyModels.Export(Path.Combine(root, "models"), "v1", seed: 11);
-        modelDir = Path.Combine(root, "models", TinyModels.Name);
+        TinyLlama.ExportModel(Path.Combine(root, "models"), "v1", seed: 11);
+        modelDir = Path.Combine(root, "models", TinyLlama.Name);
         return root;
     }
 

@@ -1,5 +1,5 @@
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
-using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 using OnnxRftPipeline.Trainer.Checkpoints;
 using OnnxRftPipeline.Trainer.Model;
-using OnnxRftPipeline.Trainer.Tests.Support;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

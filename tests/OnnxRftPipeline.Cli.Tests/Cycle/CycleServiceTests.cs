@@ -5,6 +5,7 @@ using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Service.Hosting;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Cycle;
 
@@ -28,7 +29,7 @@ public class CycleServiceTests : IDisposable
     string RegistryWithAnotherModel()
     {
         var registry = Path.Combine(_root, "models", "served");
-        var ckpt = TinyRandomCheckpoint.Write(Path.Combine(_root, "random-ckpt"));
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(_root, "random-ckpt"), TinyLlama.Config(), seed: 3);
         OnnxExporter.Export(ckpt, Path.Combine(registry, "v1"), new ExportOptions { ModelName = "served", ModelVersion = "v1" });
         return registry;
     }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using OnnxRftPipeline.Cli.Cycle;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Tests.Support;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Cycle;
 

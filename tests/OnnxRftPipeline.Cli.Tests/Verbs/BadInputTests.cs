@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OnnxRftPipeline.Cli.Verbs;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Verbs;
 
@@ -73,7 +74,7 @@ public class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
-    static string RandomCheckpointDir() => TinyRandomCheckpoint.Write(Temp(), seed: 1);
+    static string RandomCheckpointDir() => TinyLlama.WriteCheckpoint(Temp(), TinyLlama.Config(), seed: 1);
 
     [Theory]
     [InlineData("int4")]

@@ -6,6 +6,7 @@ using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Service.Hosting;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Verbs;
 
@@ -24,7 +25,7 @@ public class SampleServiceTests
     public async Task Sampling_through_a_service_writes_candidate_parts_and_bad_flags_exit_2()
     {
         var dir = Directory.CreateTempSubdirectory("rft-cli-service-").FullName;
-        var ckpt = TinyRandomCheckpoint.Write(Path.Combine(dir, "ckpt"));
+        var ckpt = TinyLlama.WriteCheckpoint(Path.Combine(dir, "ckpt"), TinyLlama.Config(), seed: 3);
         OnnxExporter.Export(ckpt, Path.Combine(dir, "models", "rand", "v1"), new ExportOptions { ModelName = "rand", ModelVersion = "v1" });
         var data = Path.Combine(dir, "data");
         Assert.Equal(CliHost.Ok, await Rft("data", "synth", "--task", "count", "--n", "6", "--eval-n", "2", "--out", data));

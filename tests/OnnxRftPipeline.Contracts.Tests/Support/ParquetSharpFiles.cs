@@ -1,3 +1,4 @@
+using OnnxRftPipeline.TestSupport;
 using ParquetSharp;
 using ParquetSharp.Schema;
 

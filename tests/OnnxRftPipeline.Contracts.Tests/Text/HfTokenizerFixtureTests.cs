@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using OnnxRftPipeline.Contracts.Tests.Support;
 using OnnxRftPipeline.Contracts.Text;
+using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Contracts.Tests.Text;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace OnnxRftPipeline.Tests.Support;
+namespace OnnxRftPipeline.TestSupport;
 
 /// <summary>The names of every assembly reachable through references from a built assembly: what it will load.</summary>
 public static class AssemblyClosure

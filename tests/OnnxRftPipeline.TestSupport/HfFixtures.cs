@@ -2,14 +2,14 @@ using System.Text.Json;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 
-namespace OnnxRftPipeline.Contracts.Tests.Support;
+namespace OnnxRftPipeline.TestSupport;
 
 /// <summary>
 /// The Hugging Face checkpoints transformers itself wrote (random weights) with what transformers computed from them:
 /// reference.json (token ids, decoded text, greedy continuations) and reference_logits.safetensors (p0..p5, float32
 /// [len(input_ids), vocab], the full forward of greedy[i].input_ids). Two live in the repository (tests/fixtures/hf),
-/// two beside it in shared/fixtures/hf (a clone's sibling folder; see its README). Linked into every test project that
-/// uses them, so the folder names and the reference format are read in one place.
+/// two beside it in shared/fixtures/hf (a clone's sibling folder; see its README). Every test project that uses them
+/// references this library, so the folder names and the reference format are read in one place.
 /// </summary>
 public static class HfFixtures
 {

@@ -1,6 +1,6 @@
 using ParquetSharp;
 
-namespace OnnxRftPipeline.Contracts.Tests.Support;
+namespace OnnxRftPipeline.TestSupport;
 
 /// <summary>
 /// Checks a Parquet file against its data-schemas/ document with ParquetSharp (Apache Arrow's C++ reader,

@@ -1,7 +1,6 @@
-using OnnxRftPipeline.Contracts.Tests.Support;
 using Xunit.Abstractions;
 
-namespace OnnxRftPipeline.Trainer.Tests.Support;
+namespace OnnxRftPipeline.TestSupport;
 
 /// <summary>
 /// How closely the product's fp32 logits must match transformers' for each Hugging Face fixture, and the argmax / greedy

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace OnnxRftPipeline.Contracts.Tests.Support;
+namespace OnnxRftPipeline.TestSupport;
 
 /// <summary>A data-schemas/*.schema.json file, parsed.</summary>
 public sealed record SchemaDoc(string Artifact, string RowClass, string File, IReadOnlyList<SchemaDocColumn> Columns)
