@@ -1,4 +1,6 @@
 using System.Text.Json;
+using OnnxRftPipeline.Export;
+using OnnxRftPipeline.Selection;
 using System.Text.Json.Serialization;
 
 namespace OnnxRftPipeline.Cli.Cycle;
@@ -89,6 +91,33 @@ public sealed record CycleConfig
 
     // Resilience.
     [JsonPropertyName("stage_retries")] public int StageRetries { get; init; } = 2;
+
+    /// <summary>The fields every cycle checks before any stage runs: a bad value fails at once, naming its field.</summary>
+    public void Validate()
+    {
+        if (StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {StageRetries}");
+        if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
+        if (BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {BatchSize}");
+        _ = PromptTemplateOrNull();
+        _ = ExportSettings("check");   // parses export_ops and export_quantize
+    }
+
+    /// <summary>The export_ops / export_quantize settings for a model named <paramref name="name"/>; a bad value throws naming its field.</summary>
+    public ExportOptions ExportSettings(string name) => new()
+    {
+        Force = true, ModelName = name, ModelVersion = "v1",
+        Ops = OnnxExporter.ParseGraphOps(ExportOps, "export_ops"), Quantize = WeightQuantizationNames.Parse(ExportQuantize, "export_quantize"),
+    };
+
+    public OnnxRftPipeline.Contracts.Text.PromptTemplate? PromptTemplateOrNull() =>
+        PromptTemplate is { } t ? OnnxRftPipeline.Contracts.Text.PromptTemplate.Parse(t, "prompt_template") : null;
+
+    /// <summary>The configured selection; sample_all makes every prompt hard (the RFT-everything baseline).</summary>
+    public SelectOptions SelectOptions() => SampleAll ? new() { Method = "quantile", Fraction = 1.0, Seed = Seed } : new()
+    {
+        Method = SelectMethod, Feature = SelectFeature, Fraction = SelectFraction, Threshold = SelectThreshold,
+        Clusters = S2lClusters, Seed = Seed,
+    };
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 

@@ -23,9 +23,10 @@ public sealed record CycleResult(string RunDir, RunManifest Manifest, EvalSummar
 /// recorded in manifest.json, so running the same command again resumes at the first unfinished stage;
 /// training and sampling also resume inside the stage from their last saved state. With spin_stages &gt; 0, SPIN
 /// stages (sample → pairs → contrastive train → export, per stage) refine the retrained model before the report.
-/// With a service configured the hard prompts are sampled by that `rft serve` (CycleRunner.Service.cs).
+/// The stages themselves are in ../Stages; SPIN stages are SpinStages.cs, sampling through a configured `rft serve` ServiceSampling.cs,
+/// the config checks CycleConfig.Validate.
 /// </summary>
-public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
+public sealed class CycleRunner(string runDir, CycleConfig cfg)
 {
     /// <summary>Called as each stage starts (tests use it to simulate a kill at a chosen point).</summary>
     public Action<string>? OnStageStarting { get; init; }
@@ -35,16 +36,17 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
     public string RunDir { get; } = Path.GetFullPath(runDir);
 
+    /// <summary>How long a configured service may take to report the published probe (it polls its folder every few seconds).</summary>
+    public TimeSpan ServiceWait { get; init; } = TimeSpan.FromSeconds(60);
+
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
-        if (cfg.SpinStages != 0) CheckSpinConfig();
-        CheckServiceConfig();
-        var stages = Open();
+        var stages = Open(spin: cfg.SpinStages != 0);
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);
-        await EvalAsync(stages, shared, "eval-probe", "models/probe/v1", "eval/probe", ct);
+        var probeEval = await EvalAsync(stages, shared, "eval-probe", "models/probe/v1", "eval/probe", ct);
         var spin = cfg.SpinStages > 0 ? await SpinAsync(stages, shared, "final", "spin", cfg.SpinStages, ct) : null;
-        var result = new CycleResult(RunDir, stages.Manifest, EvalSummary.Load(stages.Path("eval/probe")), arm.Eval, arm.Sample!, arm.Build!, spin);
+        var result = new CycleResult(RunDir, stages.Manifest, probeEval, arm.Eval, arm.Sample!, arm.Build!, spin);
         string[] reportInputs = ["probe/trajectories", "hardness", "eval/probe", "eval/final", .. spin is null ? Array.Empty<string>() : ["eval/spin"]];
         await stages.RunAsync("report", reportInputs, [ReportWriter.ReportFile],
             async (_, token) => ReportWriter.Write(RunDir, await CycleReport.CollectAsync(result, cfg, token)), ct);
@@ -52,7 +54,7 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
     }
 
     /// <summary>The cycle's own arm: the configured selection, stage and folder names without an arm prefix.</summary>
-    ArmSpec MainArm => new("", SelectOptions(), cfg.Objective);
+    ArmSpec MainArm => new("", cfg.SelectOptions(), cfg.Objective);
 
     /// <summary>What the arms of a run share: the data, the probe and its export.</summary>
     public sealed record Shared(string Train, string Eval, string Verifier, string RunId, int TrainRows);
@@ -62,14 +64,13 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
 
     public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int TrainingRows);
 
-    internal StageRunner Open()
+    /// <summary>Checks the whole config (SPIN's fields too when <paramref name="spin"/>) before any stage runs, then opens the run folder.</summary>
+    internal StageRunner Open(bool spin = false)
     {
-        if (cfg.StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {cfg.StageRetries}");
-        if (cfg.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
-        if (cfg.BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {cfg.BatchSize}");
-        _ = PromptTemplateOrNull();
-        ExportSettings("check");   // parses export_ops and export_quantize: a bad value fails here, before any stage
-        var manifest = OpenManifest();
+        if (spin) SpinStages.Check(cfg);
+        ServiceSampling.Check(cfg);
+        cfg.Validate();
+        var manifest = RunManifest.Open(RunDir, cfg);
         return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
     }
 
@@ -124,7 +125,8 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
                     Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
                 };
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
-                var s = cfg.Service is null ? await SampleStage.RunAsync(options, token) : await SampleViaServiceAsync(stages, options, token);
+                var s = cfg.Service is null ? await SampleStage.RunAsync(options, token)
+                    : await new ServiceSampling(cfg, ServiceWait).SampleAsync(stages, options, token);
                 // Counted from the candidate files: a resumed stage's own summary covers only the prompts of its last attempt.
                 return await SampleStage.CountAsync(options.OutDir, s.PromptsResumed, s.Seconds, s.ModelVersion, token);
             }, ct);
@@ -147,21 +149,19 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
         return new ArmResult(arm.Name, eval, sample, build, seconds, build is { } b ? b.GeneratedRows + b.OriginalRows : shared.TrainRows);
     }
 
-    Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
+    /// <summary>SPIN stages refining the model trained into <paramref name="from"/> (SpinStages.cs).</summary>
+    internal Task<ArmResult> SpinAsync(StageRunner stages, Shared shared, string from, string root, int count, CancellationToken ct) =>
+        new SpinStages(this, cfg).RunAsync(stages, shared, from, root, count, ct);
+
+    internal Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>
         stages.RunAsync(stage, [checkpoint], [model], (_, _) =>
         {
-            ExportStage.Run(stages.Path(checkpoint), stages.Path(model), ExportSettings(name));
+            ExportStage.Run(stages.Path(checkpoint), stages.Path(model), cfg.ExportSettings(name));
             return Task.CompletedTask;
         }, ct);
 
-    /// <summary>The export_ops / export_quantize settings for a model named <paramref name="name"/>; a bad value throws naming its field.</summary>
-    ExportOptions ExportSettings(string name) => new()
-    {
-        Force = true, ModelName = name, ModelVersion = "v1",
-        Ops = OnnxExporter.ParseGraphOps(cfg.ExportOps, "export_ops"), Quantize = WeightQuantizationNames.Parse(cfg.ExportQuantize, "export_quantize"),
-    };
 
-    async Task<EvalSummary> EvalAsync(StageRunner stages, Shared shared, string stage, string model, string outDir, CancellationToken ct)
+    internal async Task<EvalSummary> EvalAsync(StageRunner stages, Shared shared, string stage, string model, string outDir, CancellationToken ct)
     {
         return await stages.RunAsync(stage, [shared.Eval, model], [outDir], token => EvalStage.RunAsync(new EvalOptions
         {
@@ -179,35 +179,10 @@ public sealed partial class CycleRunner(string runDir, CycleConfig cfg)
             Examples = await TrainData.LoadAsync(path, ct), DataSource = path, OutDir = Path.Combine(RunDir, outDir), Epochs = epochs,
             Preset = cfg.Preset, InitCheckpoint = cfg.Base, Objective = ObjectiveOptions.Parse(objective, targetWeight),
             Resume = true, RecordTrajectories = recordTrajectories, Seed = cfg.Seed, Threads = cfg.Threads, RunId = runId,
-            LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize, PromptTemplate = PromptTemplateOrNull(),
+            LearningRate = cfg.LearningRate, BatchSize = cfg.BatchSize, PromptTemplate = cfg.PromptTemplateOrNull(),
         }, ct, OnTrainProgress is { } tap ? p => tap(outDir, p) : null);
     }
 
-    OnnxRftPipeline.Contracts.Text.PromptTemplate? PromptTemplateOrNull() =>
-        cfg.PromptTemplate is { } t ? OnnxRftPipeline.Contracts.Text.PromptTemplate.Parse(t, "prompt_template") : null;
 
-    /// <summary>The configured selection; sample_all makes every prompt hard (the RFT-everything baseline).</summary>
-    internal SelectOptions SelectOptions() => cfg.SampleAll ? new() { Method = "quantile", Fraction = 1.0, Seed = cfg.Seed } : new()
-    {
-        Method = cfg.SelectMethod, Feature = cfg.SelectFeature, Fraction = cfg.SelectFraction, Threshold = cfg.SelectThreshold,
-        Clusters = cfg.S2lClusters, Seed = cfg.Seed,
-    };
 
-    /// <summary>Loads the run's manifest, or starts one; a run folder belongs to one config.</summary>
-    RunManifest OpenManifest()
-    {
-        var configJson = JsonSerializer.SerializeToElement(cfg, CycleConfig.Json);
-        var existing = RunManifest.TryLoad(RunDir);
-        if (existing is not null)
-        {
-            // Record equality over the config's values: formatting of the stored JSON does not matter.
-            if (existing.Config.Deserialize<CycleConfig>(CycleConfig.Json) != cfg)
-                throw new InvalidDataException($"{Path.Combine(RunDir, RunManifest.FileName)}: this run folder was started with another config; " +
-                                               "run with the same config to resume, or choose a new --out");
-            return existing;
-        }
-        var m = new RunManifest { RunId = Path.GetFileName(RunDir), CreatedAt = DateTime.UtcNow, Config = configJson };
-        m.Save(RunDir);
-        return m;
-    }
 }

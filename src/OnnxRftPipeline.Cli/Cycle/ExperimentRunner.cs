@@ -27,8 +27,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
 
     public IReadOnlyList<(CycleRunner.ArmSpec Spec, string Description)> Arms()
     {
-        var cycle = new CycleRunner(runDir, cfg);
-        var hard = cycle.SelectOptions();
+        var hard = cfg.SelectOptions();
         var arms = new List<(CycleRunner.ArmSpec, string)>
         {
             (new("sft", null, "ce"), "SFT on the demonstrations only (no sampling)"),
@@ -49,9 +48,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
     public async Task<IReadOnlyList<ExperimentArmRow>> RunAsync(CancellationToken ct)
     {
         var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
-        if (includeSpin) cycle.CheckSpinConfig();
-        cycle.CheckServiceConfig();
-        var stages = cycle.Open();
+        var stages = cycle.Open(spin: includeSpin);
         var shared = await cycle.SharedStagesAsync(stages, ct);
         var rows = new List<ExperimentArmRow>();
         foreach (var (spec, description) in Arms())

@@ -27,6 +27,24 @@ public sealed class RunManifest
         catch (JsonException e) { throw new InvalidDataException($"{path}: unreadable run manifest ({e.Message}); move it away to start the run afresh"); }
     }
 
+    /// <summary>Loads the run's manifest, or starts one; a run folder belongs to one config.</summary>
+    public static RunManifest Open(string runDir, CycleConfig cfg)
+    {
+        var configJson = JsonSerializer.SerializeToElement(cfg, CycleConfig.Json);
+        var existing = TryLoad(runDir);
+        if (existing is not null)
+        {
+            // Record equality over the config's values: formatting of the stored JSON does not matter.
+            if (existing.Config.Deserialize<CycleConfig>(CycleConfig.Json) != cfg)
+                throw new InvalidDataException($"{Path.Combine(runDir, FileName)}: this run folder was started with another config; " +
+                                               "run with the same config to resume, or choose a new --out");
+            return existing;
+        }
+        var m = new RunManifest { RunId = Path.GetFileName(runDir), CreatedAt = DateTime.UtcNow, Config = configJson };
+        m.Save(runDir);
+        return m;
+    }
+
     public void Save(string runDir)
     {
         Directory.CreateDirectory(runDir);

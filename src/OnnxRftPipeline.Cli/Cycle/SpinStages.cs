@@ -13,16 +13,16 @@ namespace OnnxRftPipeline.Cli.Cycle;
 /// policy s from model s−1 with model s−1 as the frozen reference, and exports it. Every step is a manifest
 /// stage, so a killed run resumes like the rest of the cycle.
 /// </summary>
-public sealed partial class CycleRunner
+internal sealed class SpinStages(CycleRunner cycle, CycleConfig cfg)
 {
     /// <summary>
     /// Runs <paramref name="count"/> SPIN stages starting from the model trained into <paramref name="from"/>/checkpoint
     /// (and exported to models/<paramref name="from"/>/v1), under <paramref name="root"/>/sN/, then evaluates the last one.
     /// </summary>
-    internal async Task<ArmResult> SpinAsync(StageRunner stages, Shared shared, string from, string root, int count, CancellationToken ct)
+    internal async Task<CycleRunner.ArmResult> RunAsync(StageRunner stages, CycleRunner.Shared shared, string from, string root, int count, CancellationToken ct)
     {
         if (count < 1) throw new ArgumentException($"spin_stages must be >= 1, got {count}");
-        CheckSpinConfig();
+        Check(cfg);
         var pairOptions = new PairOptions { Chosen = cfg.SpinChosen, Rejected = cfg.SpinRejected, RunId = shared.RunId };
         string prevCheckpoint = $"{from}/checkpoint", prevModel = $"models/{from}/v1";
         var stageNames = new List<string>();
@@ -60,26 +60,26 @@ public sealed partial class CycleRunner
                     Pairs = await PairData.LoadAsync(path, token), PairsSource = path, ReferenceCheckpoint = stages.Path(referenceCheckpoint),
                     OutDir = stages.Path(train), Beta = cfg.SpinBeta, Epochs = cfg.SpinEpochs, Preset = cfg.Preset, Resume = true,
                     Seed = cfg.Seed, Threads = cfg.Threads, RunId = shared.RunId,
-                }, token, OnTrainProgress is { } tap ? p => tap(train, p) : null);
+                }, token, cycle.OnTrainProgress is { } tap ? p => tap(train, p) : null);
             }, ct, clear: [train]);
 
-            await ExportAsync(stages, $"{name}-export", $"{train}/checkpoint", model, ModelName(root, s), ct);
+            await cycle.ExportAsync(stages, $"{name}-export", $"{train}/checkpoint", model, ModelName(root, s), ct);
             stageNames.AddRange([$"{name}-sample", $"{name}-pairs", $"{name}-train", $"{name}-export"]);
             prevCheckpoint = $"{train}/checkpoint";
             prevModel = model;
         }
-        var eval = await EvalAsync(stages, shared, "eval-spin", prevModel, "eval/spin", ct);
+        var eval = await cycle.EvalAsync(stages, shared, "eval-spin", prevModel, "eval/spin", ct);
         stageNames.Add("eval-spin");
 
         // Costs over every stage (stages may have run in earlier processes: their results and times come from the manifest).
         var records = stageNames.Select(n => stages.Manifest.Stage(n)).ToList();
         var sample = new SampleSummary(sampledTotal.Sum(s => s.Prompts), 0, sampledTotal.Sum(s => s.Candidates), 0, sampledTotal.Sum(s => s.Accepted), 0,
             sampledTotal.Sum(s => s.SampledTokens), records.Where(r => r.Name.EndsWith("-sample", StringComparison.Ordinal)).Sum(r => r.Seconds), "", "v1");
-        return new ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), pairCount);
+        return new CycleRunner.ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), pairCount);
     }
 
     /// <summary>The spin_* fields; called before any stage runs, so a bad config fails at once rather than after hours of earlier stages.</summary>
-    internal void CheckSpinConfig()
+    internal static void Check(CycleConfig cfg)
     {
         if (cfg.SpinStages < 0) throw new ArgumentException($"spin_stages must be >= 0, got {cfg.SpinStages}");
         if (!(cfg.SpinBeta > 0) || !double.IsFinite(cfg.SpinBeta)) throw new ArgumentException($"spin_beta must be a positive number, got {cfg.SpinBeta}");

@@ -10,21 +10,19 @@ using Polly.CircuitBreaker;
 namespace OnnxRftPipeline.Cli.Cycle;
 
 /// <summary>
-/// The hard-prompt sample stage through a running `rft serve` (config `service` + `service_models`). The service
+/// The cycle's hard-prompt sample stage through a running `rft serve` (config `service` + `service_models`). The service
 /// serves the newest version under service_models, so the cycle publishes its probe there as a new version, waits
 /// until GET /v1/models reports exactly that version, and samples with every request pinned to it: the candidates
 /// come from this run's probe, never from whatever the service happened to be serving.
 /// </summary>
-public sealed partial class CycleRunner
+internal sealed class ServiceSampling(CycleConfig cfg, TimeSpan serviceWait)
 {
-    /// <summary>How long the service may take to report the published probe (it polls its folder every few seconds).</summary>
-    public TimeSpan ServiceWait { get; init; } = TimeSpan.FromSeconds(60);
-
+    TimeSpan ServiceWait => serviceWait;
     static readonly TimeSpan ServicePoll = TimeSpan.FromMilliseconds(500);
     const int ServiceConcurrency = 8;
 
     /// <summary>The service fields; called before any stage runs, like the spin_* checks.</summary>
-    internal void CheckServiceConfig()
+    internal static void Check(CycleConfig cfg)
     {
         if (cfg.Service is null)
         {
@@ -46,7 +44,8 @@ public sealed partial class CycleRunner
             throw new ArgumentException($"export_ops {cfg.ExportOps} cannot be sampled by a service (rft serve loads standard exports only): use export_ops standard with service");
     }
 
-    async Task<SampleSummary> SampleViaServiceAsync(StageRunner stages, SampleJobOptions options, CancellationToken ct)
+    /// <summary>Publishes the run's probe to the service, waits until it is served, then samples with every request pinned to it.</summary>
+    internal async Task<SampleSummary> SampleAsync(StageRunner stages, SampleJobOptions options, CancellationToken ct)
     {
         var version = PublishProbe(stages.Path("models/probe/v1"), Path.GetFullPath(cfg.ServiceModels!), stages.Manifest.RunId);
         await WaitUntilServedAsync(version, ct);
