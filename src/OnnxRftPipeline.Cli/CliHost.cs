@@ -13,6 +13,8 @@ public static class CliHost
     {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        // Written to a log (no terminal), tables would be squeezed to Spectre's 80-column default and wrap every cell: give them room.
+        if (Console.IsOutputRedirected) AnsiConsole.Console.Profile.Width = Math.Max(AnsiConsole.Console.Profile.Width, 200);
         var parse = root.Parse(args);
         try
         {
@@ -37,7 +39,9 @@ public static class CliHost
     }
 
     /// <summary>Errors caused by the user's input or files: print the message, not a stack trace.</summary>
-    static bool IsUserError(Exception e) => e is UserInputException or DataContractException or InvalidDataException
+    static bool IsUserError(Exception e) => UserError.IsMarked(e) || e is UserInputException or DataContractException or InvalidDataException
+        // A service that cannot be reached (refused, timed out, circuit open after repeated failures) is the user's URL or service to fix.
+        or HttpRequestException or Polly.CircuitBreaker.BrokenCircuitException or TimeoutException
         or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
         or FormatException or System.Text.Json.JsonException or IOException
         or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Contracts.Verifiers.VerifierSpecException

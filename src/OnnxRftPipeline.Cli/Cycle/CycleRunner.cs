@@ -57,7 +57,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     ArmSpec MainArm => new("", cfg.SelectOptions(), cfg.Objective);
 
     /// <summary>What the arms of a run share: the data, the probe and its export.</summary>
-    public sealed record Shared(string Train, string Eval, string Verifier, string RunId, int TrainRows);
+    public sealed record Shared(string Train, string Eval, string Verifier, string RunId, int TrainRows, int EvalRows);
 
     /// <summary>One way of building the retraining set. Select null means plain SFT on the demonstrations.</summary>
     public sealed record ArmSpec(string Name, SelectOptions? Select, string Objective, string? TargetWeight = null);
@@ -78,18 +78,19 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     {
         var runId = stages.Manifest.RunId;
         string train = "data/train", eval = "data/eval";
-        int trainRows;
+        int trainRows, evalRows;
         if (cfg.Data is null)
         {
             var s = await stages.RunAsync("data", [], [train, eval], token => SynthRunner.RunAsync(new SynthRequest(cfg.Task, cfg.N, cfg.EvalN, cfg.Seed,
                 SynthOptions.FromCli(cfg.Noise, cfg.Difficulty), stages.Path("data"), Overwrite: true), token), ct);
-            trainRows = s.TrainRows;
+            (trainRows, evalRows) = (s.TrainRows, s.EvalRows);
         }
         else
         {
             train = Path.GetFullPath(Path.Combine(cfg.Data, "train"));
             eval = Path.GetFullPath(Path.Combine(cfg.Data, "eval"));
             trainRows = (await PartFiles.ReadAllAsync<SftExample>(train, ct)).Count;
+            evalRows = (await PartFiles.ReadAllAsync<SftExample>(eval, ct)).Count;
         }
         var verifier = cfg.Verifier ?? BundledTasks.Get(cfg.Task).DefaultVerifier;
 
@@ -97,7 +98,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
             token => TrainAsync(train, "probe", cfg.ProbeEpochs, recordTrajectories: true, cfg.Objective, cfg.TargetWeight, runId, token),
             ct, clear: ["probe"]);
         await ExportAsync(stages, "export-probe", "probe/checkpoint", "models/probe/v1", "probe", ct);
-        return new Shared(train, eval, verifier, runId, trainRows);
+        return new Shared(train, eval, verifier, runId, trainRows, evalRows);
     }
 
     /// <summary>select → sample → build → retrain from the base → export → eval, for one arm.</summary>

@@ -67,18 +67,22 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
             });
         }
         var probeSeconds = stages.Manifest.Stages.Where(s => s.Name is "data" or "probe" or "export-probe").Sum(s => s.Seconds);
-        await WriteAsync(cycle.RunDir, rows, probeSeconds, shared.RunId, ct);
+        await WriteAsync(cycle.RunDir, rows, probeSeconds, shared, ct);
         return rows;
     }
 
-    async Task WriteAsync(string dir, List<ExperimentArmRow> rows, double sharedSeconds, string runId, CancellationToken ct)
+    async Task WriteAsync(string dir, List<ExperimentArmRow> rows, double sharedSeconds, CycleRunner.Shared shared, CancellationToken ct)
     {
+        var runId = shared.RunId;
         var lineage = new Lineage { RunId = runId, Producer = "rft experiment", Seed = cfg.Seed }.WithSettings(cfg).ToMetadata();
         await StagedFolder.WriteAsync(Path.Combine(dir, ParquetFolder), d => PartFiles.WritePartAsync(d, 0, rows, lineage, ct), overwrite: true, ct);
         var md = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine("# Experiment").AppendLine();
-        md.AppendLine(inv, $"Task `{cfg.Task}`, {cfg.N} training / {cfg.EvalN} eval examples, demonstration noise {cfg.Noise:P0}, seed {cfg.Seed}, preset `{cfg.Preset}`; ")
+        // The data the run actually read: a bundled task's synthesis, or the --data folder (whose size the config's n/eval_n do not describe).
+        md.AppendLine(cfg.Data is null
+                ? string.Create(inv, $"Task `{cfg.Task}`, {shared.TrainRows} training / {shared.EvalRows} eval examples, demonstration noise {cfg.Noise:P0}, seed {cfg.Seed}, preset `{cfg.Preset}`; ")
+                : string.Create(inv, $"Data `{cfg.Data}`, {shared.TrainRows} training / {shared.EvalRows} eval examples, seed {cfg.Seed}, preset `{cfg.Preset}`; "))
           .AppendLine(inv, $"probe {cfg.ProbeEpochs} epochs (shared, {sharedSeconds:F0} s with data), every arm retrains {cfg.TrainEpochs} epochs from the same base; K = {cfg.K}, T = {cfg.Temperature}, top-p {cfg.TopP}.")
           .AppendLine();
         // Every arm against the first (plain SFT), prompt by prompt: each arm's greedy results are in eval/ARM.

@@ -44,7 +44,9 @@ public sealed class OnnxDecoder : IDisposable
         // (mixed at 64). On cores shared with other work the spinning thread competes with the one doing the work
         // (2-2.5x slower steps under load, and it starves TorchSharp in the same process): spinWait = false blocks.
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinWait ? "1" : "0");
-        _session = new InferenceSession(modelPath, so);
+        try { _session = new InferenceSession(modelPath, so); }
+        // A truncated, empty or foreign file: ONNX Runtime's protobuf error, said as the file's problem (not a crash).
+        catch (OnnxRuntimeException e) { throw new InvalidDataException($"{modelPath}: ONNX Runtime cannot load it ({e.Message.Split('\n')[0]})"); }
         var inputs = _session.InputMetadata;
         while (inputs.ContainsKey(DecoderIo.Name(io.PastKey, Layers))) Layers++;
         if (Layers == 0 || !inputs.ContainsKey(io.InputIds) || !_session.OutputMetadata.ContainsKey(io.Logits))
@@ -70,8 +72,21 @@ public sealed class OnnxDecoder : IDisposable
     }
 
     /// <summary>A model folder's decoder with the I/O names and cache sharing its genai_config.json declares.</summary>
-    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = true) =>
-        new(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait);
+    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = true)
+    {
+        if (threads < 0) throw new ArgumentException($"threads must be 0 (all cores) or more, got {threads}");
+        var d = new OnnxDecoder(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait);
+        // genai_config.json describes the graph; a folder whose config and graph disagree is refused when opened, naming both.
+        var cfgPath = Path.Combine(model.Dir, OnnxRftPipeline.Contracts.Models.GenAiConfig.FileName);
+        string? bad = model.Config.Model.VocabSize != d.VocabSize ? $"model.vocab_size {model.Config.Model.VocabSize}, the graph's logits have {d.VocabSize} columns"
+            : model.Decoder.NumHiddenLayers != d.Layers ? $"model.decoder.num_hidden_layers {model.Decoder.NumHiddenLayers}, the graph has {d.Layers} layers of cache"
+            : model.Decoder.NumKeyValueHeads != d.KvHeads ? $"model.decoder.num_key_value_heads {model.Decoder.NumKeyValueHeads}, the graph's cache has {d.KvHeads}"
+            : model.Decoder.HeadSize != d.HeadDim ? $"model.decoder.head_size {model.Decoder.HeadSize}, the graph's cache has {d.HeadDim}"
+            : null;
+        if (bad is null) return d;
+        d.Dispose();
+        throw new InvalidDataException($"{cfgPath}: disagrees with {model.ModelPath}: {bad}");
+    }
 
     /// <summary>
     /// Runs one forward pass. <paramref name="past"/> holds 2×Layers values (key, value per layer). The result's

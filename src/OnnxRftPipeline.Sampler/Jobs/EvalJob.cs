@@ -51,6 +51,8 @@ public static class EvalJob
     public static async Task<EvalSummary> RunAsync(EvalOptions o, IProgress<SampleProgress>? progress = null, CancellationToken ct = default)
     {
         if (o.K < 1) throw new ArgumentException($"--k must be >= 1, got {o.K}");
+        if (o.Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {o.Threads}");
+        new SamplingSettings { Temperature = o.Temperature, MaxNewTokens = o.MaxNewTokens, Seed = o.Seed }.Validate();
         var watch = Stopwatch.StartNew();
         var model = ModelFolder.Open(o.Model);
         var verifier = VerifierFactory.Create(o.Verifier);

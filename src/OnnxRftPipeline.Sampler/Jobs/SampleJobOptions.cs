@@ -36,6 +36,7 @@ public sealed record SampleJobOptions
         if (OnlyHard && Hardness is null) throw new ArgumentException("--only-hard needs --hardness DIR");
         if (PromptsPerPart < 1) throw new ArgumentException($"--prompts-per-part must be >= 1, got {PromptsPerPart}");
         if (MaxBatchRows < 1) throw new ArgumentException($"--max-batch-rows must be >= 1, got {MaxBatchRows}");
+        if (Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {Threads}");
     }
 
     /// <summary>Parses "i/n" (e.g. from a Kubernetes Indexed Job: $JOB_COMPLETION_INDEX/N).</summary>

@@ -14,9 +14,10 @@ public sealed record SamplingSettings
 
     public void Validate()
     {
-        if (Temperature < 0 || double.IsNaN(Temperature)) throw new ArgumentException($"--temperature must be >= 0, got {Temperature}");
+        // Non-finite values are refused by name here, before they reach lineage JSON (which cannot hold them).
+        if (!(Temperature >= 0) || !double.IsFinite(Temperature)) throw new ArgumentException($"--temperature must be a finite number >= 0, got {Temperature}");
         if (TopK < 0) throw new ArgumentException($"--top-k must be >= 0, got {TopK}");
-        if (TopP is <= 0 or > 1) throw new ArgumentException($"--top-p must be in (0, 1], got {TopP}");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"--top-p must be in (0, 1], got {TopP}");
         if (MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens must be >= 1, got {MaxNewTokens}");
         if (StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("--stop strings must not be empty");
     }

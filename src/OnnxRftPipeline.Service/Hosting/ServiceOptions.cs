@@ -50,6 +50,7 @@ public sealed record ServiceOptions
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("--request-timeout-s must be > 0");
         if (RetryAfterSeconds < 0) throw new ArgumentException($"Retry-After seconds must be >= 0, got {RetryAfterSeconds}");
         if (MaxTokensLimit < 1) throw new ArgumentException($"the max_tokens limit must be >= 1, got {MaxTokensLimit}");
+        if (Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {Threads}");
         if (DataRoot is not null && !Directory.Exists(DataRoot)) throw new DirectoryNotFoundException($"--data-root {DataRoot}: folder not found");
     }
 

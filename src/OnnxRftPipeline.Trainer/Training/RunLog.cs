@@ -12,7 +12,9 @@ public sealed class RunLog
     public void Write(string @event, JsonObject fields)
     {
         var line = new JsonObject { ["time"] = DateTime.UtcNow.ToString("O"), ["event"] = @event };
-        foreach (var (k, v) in fields) line[k] = v?.DeepClone();
+        // JSON has no NaN or infinity: a number that is not finite (a loss never computed) is written as null.
+        foreach (var (k, v) in fields)
+            line[k] = v is JsonValue jv && jv.TryGetValue(out double d) && !double.IsFinite(d) ? null : v?.DeepClone();
         File.AppendAllText(Path, line.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n");
     }
 }

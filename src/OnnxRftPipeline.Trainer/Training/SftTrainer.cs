@@ -36,6 +36,8 @@ public static class SftTrainer
         o.Objective.Validate();
         if (o.GradAccumulation < 1) throw new ArgumentException($"gradient accumulation {o.GradAccumulation} must be ≥ 1");
         TrainData.Validate(o.Examples, o.DataSource);
+        if (o.Threads is < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
+        if (o.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive finite number, got {lr}");
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
 
         var run = new TrainingLoop(o.OutDir, o.Resume);
@@ -68,6 +70,10 @@ public static class SftTrainer
             RunId = o.RunId, Seed = o.Seed, Epochs = epochs, BatchSize = batchSize, GradAccumulation = accum,
             TotalSteps = totalSteps, Objective = o.Objective.ToString(), DataFingerprint = fingerprint,
         }, "the training data differs from the saved run's");
+        // Resuming a run that already finished (killed after its last save, before the caller recorded it) is a no-op that succeeds.
+        if (run.IsFinished(state))
+            return new TrainResult(run.CheckpointDir, o.RecordTrajectories ? trajDir : null, run.Log.Path, state.GlobalStep, state.EpochMeanLosses.ToList(),
+                double.NaN, model.ParameterCount(), state.TrainTokens, 0, 0, 0, StoppedAtLimit: false);
 
         using var optimizer = MakeOptimizer(model, o.WeightDecay ?? hp.WeightDecay);
         run.Restore(optimizer);

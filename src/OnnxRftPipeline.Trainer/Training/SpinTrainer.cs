@@ -31,6 +31,8 @@ public static class SpinTrainer
     {
         if (!(o.Beta > 0) || !double.IsFinite(o.Beta)) throw new ArgumentException($"--beta {o.Beta} must be a positive number");
         PairData.Validate(o.Pairs, o.PairsSource);
+        if (o.Threads is < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
+        if (o.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive finite number, got {lr}");
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
 
         var run = new TrainingLoop(o.OutDir, o.Resume);
@@ -59,6 +61,9 @@ public static class SpinTrainer
             RunId = o.RunId, Seed = o.Seed, Epochs = epochs, BatchSize = batchSize, GradAccumulation = 1,
             TotalSteps = totalSteps, Objective = objective, DataFingerprint = Fingerprint(data, CheckpointWeights.Open(Checkpoint.Resolve(refDir))),
         }, "the pairs or the reference model differ from the saved run's");
+        if (run.IsFinished(state))
+            return new SpinResult(run.CheckpointDir, run.Log.Path, state.GlobalStep, state.EpochMeanLosses.ToList(), state.EpochMeanMargins.ToList(),
+                state.EpochAccuracies.ToList(), null, null, model.ParameterCount(), state.TrainTokens, 0, 0, StoppedAtLimit: false);
 
         using var optimizer = SftTrainer.MakeOptimizer(model, o.WeightDecay ?? hp.WeightDecay);
         run.Restore(optimizer);

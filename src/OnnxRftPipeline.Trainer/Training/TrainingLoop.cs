@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Contracts.Data;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using OnnxRftPipeline.Contracts.Text;
@@ -69,9 +70,12 @@ public sealed class TrainingLoop
         Log = new RunLog(Path.Combine(OutDir, RunLogFile));
         if (!File.Exists(statePath)) return;
         if (!resume)
-            throw new InvalidOperationException($"{OutDir} already holds a training checkpoint; pass --resume to continue it or choose an empty folder.");
+            throw UserError.Mark(new InvalidOperationException($"{OutDir} already holds a training checkpoint; pass --resume to continue it or choose an empty folder."));
         Resumed = TrainerState.Load(statePath);
     }
+
+    /// <summary>True for a resumed run whose saved state is already past its last epoch: nothing is left to train.</summary>
+    public bool IsFinished(TrainerState state) => Resumed is not null && state.Epoch >= state.Epochs;
 
     /// <summary>The preset's defaults under the run's overrides; a name that is no preset (a custom config) takes small's.</summary>
     public static (Hyperparameters Hp, int Epochs, int BatchSize) Defaults(string preset, int? epochs, int? batchSize)
@@ -90,7 +94,7 @@ public sealed class TrainingLoop
     public TrainerState Continue(TrainerState fresh, string dataDiffers)
     {
         if (Resumed is not { } s) return fresh;
-        void Need(bool ok, string what) { if (!ok) throw new InvalidOperationException($"{statePath}: cannot resume: {what}"); }
+        void Need(bool ok, string what) { if (!ok) throw UserError.Mark(new InvalidOperationException($"{statePath}: cannot resume: {what}")); }
         Need(s.Seed == fresh.Seed, $"seed {fresh.Seed} differs from the saved run's {s.Seed}");
         Need(s.Epochs == fresh.Epochs, $"epochs {fresh.Epochs} differs from the saved run's {s.Epochs}");
         Need(s.BatchSize == fresh.BatchSize, $"batch size {fresh.BatchSize} differs from the saved run's {s.BatchSize}");
