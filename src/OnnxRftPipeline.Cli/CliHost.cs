@@ -40,8 +40,8 @@ public static class CliHost
     static bool IsUserError(Exception e) => e is UserInputException or DataContractException or InvalidDataException
         or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
         or FormatException or System.Text.Json.JsonException or IOException
-        or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Contracts.Verifiers.VerifierSpecException
-        or OnnxRftPipeline.Contracts.Verifiers.VerifierException;
+        or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Verifiers.VerifierSpecException
+        or OnnxRftPipeline.Verifiers.VerifierException;
 }
 
 /// <summary>Thrown by verbs for bad arguments or inputs; the message is shown as is.</summary>
