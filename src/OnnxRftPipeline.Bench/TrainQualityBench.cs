@@ -1,5 +1,5 @@
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Tasks.Synth;
 using OnnxRftPipeline.Trainer.Checkpoints;
 using OnnxRftPipeline.Trainer.Data;

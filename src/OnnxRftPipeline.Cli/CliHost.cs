@@ -44,8 +44,8 @@ public static class CliHost
         or HttpRequestException or Polly.CircuitBreaker.BrokenCircuitException or TimeoutException
         or FileNotFoundException or DirectoryNotFoundException or NotSupportedException or ArgumentException
         or FormatException or System.Text.Json.JsonException or IOException
-        or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Contracts.Verifiers.VerifierSpecException
-        or OnnxRftPipeline.Contracts.Verifiers.VerifierException;
+        or OnnxRftPipeline.Tasks.Synth.SynthException or OnnxRftPipeline.Verifiers.VerifierSpecException
+        or OnnxRftPipeline.Verifiers.VerifierException;
 }
 
 /// <summary>Thrown by verbs for bad arguments or inputs; the message is shown as is.</summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
 

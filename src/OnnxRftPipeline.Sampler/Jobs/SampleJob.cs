@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Sampler.Jobs;

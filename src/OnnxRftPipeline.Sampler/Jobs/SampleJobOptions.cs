@@ -14,7 +14,7 @@ public sealed record SampleJobOptions
     public bool OnlyHard { get; init; }
     public int K { get; init; } = 8;
     public SamplingSettings Sampling { get; init; } = new();
-    /// <summary>Verifier spec (see Contracts/Verifiers/README.md).</summary>
+    /// <summary>Verifier spec (see src/OnnxRftPipeline.Verifiers/README.md).</summary>
     public required string Verifier { get; init; }
     public required string OutDir { get; init; }
     public int ShardIndex { get; init; }

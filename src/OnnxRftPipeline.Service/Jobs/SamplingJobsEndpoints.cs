@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Sampler.Sampling;
 using OnnxRftPipeline.Service.Api;

@@ -13,7 +13,7 @@ public interface ISynthTask
 {
     string Name { get; }
     string Description { get; }
-    /// <summary>A spec for <c>OnnxRftPipeline.Contracts.Verifiers.VerifierFactory</c> that accepts exactly the right answers.</summary>
+    /// <summary>A spec for <c>OnnxRftPipeline.Verifiers.VerifierFactory</c> that accepts exactly the right answers.</summary>
     string DefaultVerifier { get; }
     SynthDataset Generate(int n, int evalN, int seed, SynthOptions options, WeightMix<Difficulty>? trainDifficulty = null);
 }

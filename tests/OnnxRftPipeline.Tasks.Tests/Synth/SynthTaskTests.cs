@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Tasks.Synth;
 
 namespace OnnxRftPipeline.Tasks.Tests.Synth;

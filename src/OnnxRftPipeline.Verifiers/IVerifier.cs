@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>What a verifier judges: the prompt, one candidate response, and the reference answer
 /// (SftExample.Answer; null when the example has none).</summary>

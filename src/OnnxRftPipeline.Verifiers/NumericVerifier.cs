@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>
 /// Accepts when the candidate's final number equals the reference number within tolerance.

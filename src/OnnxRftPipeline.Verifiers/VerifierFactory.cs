@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>
 /// Builds a verifier from a spec string (grammar in <see cref="VerifierSpec"/> and Verifiers/README.md).

@@ -1,6 +1,6 @@
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 
-namespace OnnxRftPipeline.Contracts.Tests.Verifiers;
+namespace OnnxRftPipeline.Verifiers.Tests;
 
 public class VerifierFactoryTests
 {

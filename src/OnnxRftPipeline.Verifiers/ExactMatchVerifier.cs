@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>How text is normalised before comparing.</summary>
 public enum TextNormalization

@@ -1,6 +1,6 @@
-using OnnxRftPipeline.Contracts.Verifiers;
+using OnnxRftPipeline.Verifiers;
 
-namespace OnnxRftPipeline.Contracts.Tests.Verifiers;
+namespace OnnxRftPipeline.Verifiers.Tests;
 
 // These run real /bin/sh processes: the command verifier's job is process plumbing, so a fake would test nothing.
 public class CommandVerifierTests

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>Typed access to one spec node's options; every read marks a key as known so leftovers are reported.</summary>
 internal sealed class SpecOptions

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>
 /// One parsed node of a verifier spec: a name, optional child specs, optional key=value options.

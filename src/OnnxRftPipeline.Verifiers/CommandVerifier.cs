@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>
 /// Runs an external program once per candidate. It receives one JSON object on stdin,

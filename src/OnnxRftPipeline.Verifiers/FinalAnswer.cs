@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>Pulls the final answer out of a worked response (GSM8K convention: the text after the last <c>####</c>).</summary>
 public static partial class FinalAnswer

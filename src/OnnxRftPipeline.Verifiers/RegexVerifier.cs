@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>
 /// Accepts when the candidate matches a .NET regular expression (searched, not anchored: use ^ and $).

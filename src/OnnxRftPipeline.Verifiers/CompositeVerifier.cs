@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Contracts.Verifiers;
+namespace OnnxRftPipeline.Verifiers;
 
 /// <summary>How a composite combines its children.</summary>
 public enum CompositeMode
