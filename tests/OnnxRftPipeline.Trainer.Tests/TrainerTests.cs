@@ -159,6 +159,23 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_a_finished_run_is_a_no_op_that_succeeds()
+    {
+        // A cycle killed right after the final checkpoint was saved resumes the finished stage: that must not fail or retrain.
+        var dir = TestData.TempDir();
+        var first = SftTrainer.Run(Options(dir, epochs: 1, trajectories: false));
+        var weights = File.ReadAllBytes(Path.Combine(first.CheckpointDir, Checkpoint.WeightsFile));
+        var logLines = File.ReadAllLines(first.RunLogPath).Length;
+        var again = SftTrainer.Run(Options(dir, epochs: 1, resume: true, trajectories: false));
+        Assert.Equal(first.GlobalSteps, again.GlobalSteps);
+        Assert.Equal(first.EpochMeanLosses, again.EpochMeanLosses);
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(again.CheckpointDir, Checkpoint.WeightsFile)));
+        Assert.Equal(logLines, File.ReadAllLines(first.RunLogPath).Length);
+        // Every line of the run log is valid JSON (no NaN or infinity).
+        foreach (var line in File.ReadAllLines(first.RunLogPath)) System.Text.Json.Nodes.JsonNode.Parse(line);
+    }
+
+    [Fact]
     public async Task Trajectories_have_one_row_per_example_per_epoch()
     {
         var dir = TestData.TempDir();

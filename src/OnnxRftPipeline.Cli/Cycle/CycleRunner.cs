@@ -15,7 +15,7 @@ namespace OnnxRftPipeline.Cli.Cycle;
 
 /// <summary>What a finished cycle produced, for the console summary and the report.</summary>
 public sealed record CycleResult(string RunDir, RunManifest Manifest, EvalSummary ProbeEval, EvalSummary FinalEval, SampleSummary Sample, BuildSummary Build,
-    CycleRunner.ArmResult? Spin = null);
+    CycleRunner.ArmOutcome? Spin = null);
 
 /// <summary>
 /// One retraining cycle in a run folder: data → probe SFT with trajectories → export → select → sample hard
@@ -62,7 +62,8 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     /// <summary>One way of building the retraining set. Select null means plain SFT on the demonstrations.</summary>
     public sealed record ArmSpec(string Name, SelectOptions? Select, string Objective, string? TargetWeight = null);
 
-    public sealed record ArmResult(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int TrainingRows);
+    /// <summary>What one arm produced (its eval, samples, build, cost); the report shows it as a Report.ArmResult row.</summary>
+    public sealed record ArmOutcome(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int TrainingRows);
 
     /// <summary>Checks the whole config (SPIN's fields too when <paramref name="spin"/>) before any stage runs, then opens the run folder.</summary>
     internal StageRunner Open(bool spin = false)
@@ -102,7 +103,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     }
 
     /// <summary>select → sample → build → retrain from the base → export → eval, for one arm.</summary>
-    internal async Task<ArmResult> ArmAsync(StageRunner stages, Shared shared, ArmSpec arm, CancellationToken ct)
+    internal async Task<ArmOutcome> ArmAsync(StageRunner stages, Shared shared, ArmSpec arm, CancellationToken ct)
     {
         // The main arm keeps the short names; experiment arms live under arms/NAME with suffixed stage names.
         string Dir(string d) => arm.Name == "" ? d : $"arms/{arm.Name}/{d}";
@@ -147,11 +148,11 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         string[] own = ["select", "sample", "build", "retrain", "export-final"];
         var seconds = own.Select(Stage).Append(arm.Name == "" ? "eval-final" : $"eval-{arm.Name}")
             .Sum(n => stages.Manifest.Stages.FirstOrDefault(x => x.Name == n)?.Seconds ?? 0);
-        return new ArmResult(arm.Name, eval, sample, build, seconds, build is { } b ? b.GeneratedRows + b.OriginalRows : shared.TrainRows);
+        return new ArmOutcome(arm.Name, eval, sample, build, seconds, build is { } b ? b.GeneratedRows + b.OriginalRows : shared.TrainRows);
     }
 
     /// <summary>SPIN stages refining the model trained into <paramref name="from"/> (SpinStages.cs).</summary>
-    internal Task<ArmResult> SpinAsync(StageRunner stages, Shared shared, string from, string root, int count, CancellationToken ct) =>
+    internal Task<ArmOutcome> SpinAsync(StageRunner stages, Shared shared, string from, string root, int count, CancellationToken ct) =>
         new SpinStages(this, cfg).RunAsync(stages, shared, from, root, count, ct);
 
     internal Task ExportAsync(StageRunner stages, string stage, string checkpoint, string model, string name, CancellationToken ct) =>

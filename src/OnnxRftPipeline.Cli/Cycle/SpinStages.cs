@@ -19,7 +19,7 @@ internal sealed class SpinStages(CycleRunner cycle, CycleConfig cfg)
     /// Runs <paramref name="count"/> SPIN stages starting from the model trained into <paramref name="from"/>/checkpoint
     /// (and exported to models/<paramref name="from"/>/v1), under <paramref name="root"/>/sN/, then evaluates the last one.
     /// </summary>
-    internal async Task<CycleRunner.ArmResult> RunAsync(StageRunner stages, CycleRunner.Shared shared, string from, string root, int count, CancellationToken ct)
+    internal async Task<CycleRunner.ArmOutcome> RunAsync(StageRunner stages, CycleRunner.Shared shared, string from, string root, int count, CancellationToken ct)
     {
         if (count < 1) throw new ArgumentException($"spin_stages must be >= 1, got {count}");
         Check(cfg);
@@ -75,7 +75,7 @@ internal sealed class SpinStages(CycleRunner cycle, CycleConfig cfg)
         var records = stageNames.Select(n => stages.Manifest.Stage(n)).ToList();
         var sample = new SampleSummary(sampledTotal.Sum(s => s.Prompts), 0, sampledTotal.Sum(s => s.Candidates), 0, sampledTotal.Sum(s => s.Accepted), 0,
             sampledTotal.Sum(s => s.SampledTokens), records.Where(r => r.Name.EndsWith("-sample", StringComparison.Ordinal)).Sum(r => r.Seconds), "", "v1");
-        return new CycleRunner.ArmResult("spin", eval, sample, null, records.Sum(r => r.Seconds), pairCount);
+        return new CycleRunner.ArmOutcome("spin", eval, sample, null, records.Sum(r => r.Seconds), pairCount);
     }
 
     /// <summary>The spin_* fields; called before any stage runs, so a bad config fails at once rather than after hours of earlier stages.</summary>

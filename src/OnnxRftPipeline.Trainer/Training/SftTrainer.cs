@@ -39,6 +39,8 @@ public static class SftTrainer
         if (o.Threads is < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
         if (o.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive finite number, got {lr}");
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
+        // Checked before the run folder is touched, so a bad value leaves nothing behind.
+        var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
 
         var run = new TrainingLoop(o.OutDir, o.Resume);
         var trajDir = Path.Combine(run.OutDir, TrajectoriesFolder);
@@ -56,7 +58,6 @@ public static class SftTrainer
         if (o.PromptTemplate is not null) tok = TemplatedTokenizer.With(tok, o.PromptTemplate);
 
         using var _model = model;
-        var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
         int accum = o.GradAccumulation;
 
         var data = Batching.Tokenize(o.Examples, tok, model.Config.ContextLimit, o.DataSource);

@@ -34,6 +34,8 @@ public static class SpinTrainer
         if (o.Threads is < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
         if (o.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive finite number, got {lr}");
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
+        // Checked before the run folder is touched, so a bad value leaves nothing behind.
+        var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
 
         var run = new TrainingLoop(o.OutDir, o.Resume);
         var refDir = Checkpoint.Resolve(o.ReferenceCheckpoint);
@@ -43,7 +45,6 @@ public static class SpinTrainer
         torch.manual_seed(o.Seed);
         var (model, tok) = Checkpoint.Load(run.Resumed is not null ? run.CheckpointDir : o.InitCheckpoint ?? refDir);
         using var _model = model;
-        var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
 
         int n = o.Pairs.Count;
         var data = PairData.Tokenize(o.Pairs, tok, model.Config.ContextLimit, o.PairsSource);

@@ -82,8 +82,8 @@ public sealed class TrainingLoop
     {
         var hp = Presets.DefaultHyperparameters(Presets.Names.Contains(preset) ? preset : "small");
         int e = epochs ?? hp.Epochs, b = batchSize ?? hp.BatchSize;
-        if (e < 1) throw new ArgumentException($"epochs {e} must be ≥ 1");
-        if (b < 1) throw new ArgumentException($"batch size {b} must be ≥ 1");
+        if (e < 1) throw new ArgumentException($"--epochs must be ≥ 1, got {e}");
+        if (b < 1) throw new ArgumentException($"--batch-size must be ≥ 1, got {b}");
         return (hp, e, b);
     }
 
