@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 
 namespace OnnxRftPipeline.Sampler.Engine;
@@ -15,6 +16,7 @@ public sealed class OnnxDecoder : IDisposable
     readonly string[] _outputNames;
     readonly OrtValue[] _inputs;
     readonly OrtIoBinding? _binding;
+    long _runTicks;
 
     public int Layers { get; }
     public int KvHeads { get; }
@@ -27,6 +29,11 @@ public sealed class OnnxDecoder : IDisposable
     /// Comes from genai_config's search.past_present_share_buffer (contrib and standard-inplace exports).
     /// </summary>
     public bool SharesPastPresent { get; }
+    /// <summary>
+    /// Wall time spent inside ONNX Runtime's Run calls since the decoder was opened (summed over callers), so a benchmark
+    /// can tell a generation step's ORT time from the engine's own work around it (sampling, cache copies, inputs).
+    /// </summary>
+    public TimeSpan RunTime => TimeSpan.FromSeconds(Interlocked.Read(ref _runTicks) / (double)Stopwatch.Frequency);
 
     public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = true)
     {
@@ -99,7 +106,9 @@ public sealed class OnnxDecoder : IDisposable
         _inputs[i++] = attentionMask;
         if (HasPositionIds) _inputs[i++] = positionIds ?? throw new ArgumentNullException(nameof(positionIds));
         for (int j = 0; j < past.Count; j++) _inputs[i++] = past[j];
-        return _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
+        long start = Stopwatch.GetTimestamp();
+        try { return _session.Run(_runOptions, _inputNames, _inputs, _outputNames); }
+        finally { Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start); }
     }
 
     /// <summary>
@@ -121,7 +130,9 @@ public sealed class OnnxDecoder : IDisposable
             b.BindInput(_inputNames[i + j], cache[j]);
             b.BindOutput(_outputNames[1 + j], cache[j]);
         }
-        _session.RunWithBinding(_runOptions, b);
+        long start = Stopwatch.GetTimestamp();
+        try { _session.RunWithBinding(_runOptions, b); }
+        finally { Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start); }
     }
 
     /// <summary>
