@@ -737,6 +737,8 @@ static class ImportBench
     {
         int threads = a.Int("threads", 2), batch = a.Int("train-batch", 1), seqLen = a.Int("train-seq-len", 256), steps = a.Int("train-steps", 3);
         torch.set_num_threads(threads);
+        // As SftTrainer does: the benchmark measures the product's memory behaviour, not glibc's default.
+        OnnxRftPipeline.Trainer.Training.NativeHeap.ReturnLargeBuffersToTheSystem();
         var sw = Stopwatch.StartNew();
         var (model, tok) = Checkpoint.Load(CheckpointDir(work));
         using var owner = model;
