@@ -430,7 +430,7 @@ static class ImportBench
     /// </summary>
     static void WriteTokenizer(string dir)
     {
-        var alphabet = ByteLevelAlphabet();
+        var alphabet = TokenizerFiles.ByteLevelAlphabet();
         // Bytes by how common they are in text: space, lower case, upper case, digits, punctuation, the rest.
         var order = new List<int> { ' ' };
         order.AddRange(Enumerable.Range('a', 26));
@@ -539,22 +539,6 @@ static class ImportBench
         w.WriteEndObject();
     }
 
-    /// <summary>GPT-2's byte-to-printable-character table (the same as TokenizerFiles' private one).</summary>
-    static char[] ByteLevelAlphabet()
-    {
-        var bs = new List<int>();
-        for (int ch = '!'; ch <= '~'; ch++) bs.Add(ch);
-        for (int ch = 0xA1; ch <= 0xAC; ch++) bs.Add(ch);
-        for (int ch = 0xAE; ch <= 0xFF; ch++) bs.Add(ch);
-        var cs = new List<int>(bs);
-        int n = 0;
-        for (int b = 0; b < 256; b++)
-            if (!bs.Contains(b)) { bs.Add(b); cs.Add(256 + n++); }
-        var map = new char[256];
-        for (int i = 0; i < bs.Count; i++) map[bs[i]] = (char)cs[i];
-        return map;
-    }
-
     // ---------------------------------------------------------------- phases (child processes)
 
     static JsonObject ExportPhase(string work)
@@ -570,19 +554,6 @@ static class ImportBench
         Console.WriteLine($"exported in {seconds:F1} s to {result.OutDir}: {string.Join(", ", big)}");
         Console.WriteLine($"fp32 weight bytes {fp32 / 1e9:F3} GB; peak RSS {Gb(PeakRss())} = {PeakRss() / (double)fp32:F2}x");
         return new JsonObject { ["seconds"] = seconds, ["fp32_bytes"] = fp32, ["output_bytes"] = outBytes, ["files"] = string.Join(", ", big) };
-    }
-
-    /// <summary>Never stops a row: every row decodes exactly --new-tokens whatever the random model emits.</summary>
-    sealed class NoEos(ITokenizer inner) : ITokenizer
-    {
-        public int VocabSize => inner.VocabSize;
-        public int BosId => inner.BosId;
-        public int EosId => -1;
-        public int PadId => inner.PadId;
-        public IReadOnlySet<int> StopIds { get; } = new HashSet<int>();
-        public int[] Encode(string text) => inner.Encode(text);
-        public int[] EncodeModelInput(string text) => inner.EncodeModelInput(text);
-        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
     }
 
     static readonly string[] Words =

@@ -20,19 +20,6 @@ static class SampleBench
     const double GoalCacheSpeedup = 20, GoalOverTorch = 3, GoalMatmulShare = 0.5, GoalSharedPrefill = 0.6;
     const int GoalBatch = 64, GoalNewTokens = 128;
 
-    /// <summary>Never stops a row: the benchmark decodes exactly --new-tokens per row whatever the random model emits.</summary>
-    sealed class NoEos(ITokenizer inner) : ITokenizer
-    {
-        public int VocabSize => inner.VocabSize;
-        public int BosId => inner.BosId;
-        public int EosId => -1;
-        public int PadId => inner.PadId;
-        public IReadOnlySet<int> StopIds { get; } = new HashSet<int>();
-        public int[] Encode(string text) => inner.Encode(text);
-        public int[] EncodeModelInput(string text) => inner.EncodeModelInput(text);
-        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
-    }
-
     /// <summary>A timed generation: the first forward (prefill) apart from the decode steps after it.</summary>
     readonly record struct Timing(double PrefillSeconds, double DecodeSeconds, long DecodeTokens)
     {

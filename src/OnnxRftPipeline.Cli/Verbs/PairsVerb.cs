@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Selection.Pairs;
 using Spectre.Console;
 

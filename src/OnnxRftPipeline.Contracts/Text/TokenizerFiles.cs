@@ -118,7 +118,7 @@ public static class TokenizerFiles
     }
 
     /// <summary>GPT-2's byte-to-printable-character table used by byte-level BPE files.</summary>
-    static char[] ByteLevelAlphabet()
+    public static char[] ByteLevelAlphabet()
     {
         var bs = new List<int>();
         for (int c = '!'; c <= '~'; c++) bs.Add(c);

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Text.Json.Nodes;
-using OnnxRftPipeline.Cli.Verbs;
 using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Verbs;
@@ -15,16 +13,7 @@ public sealed class BadHfCheckpointTests : IDisposable
     readonly string _root = Path.Combine(Path.GetTempPath(), "rft-badhf-" + Guid.NewGuid().ToString("N"));
     public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
 
-    static async Task<(int Code, string Error)> Rft(params string[] args)
-    {
-        var root = new RootCommand("rft");
-        foreach (var v in VerbCatalog.All()) root.Add(v);
-        var saved = Console.Error;
-        var err = new StringWriter();
-        Console.SetError(err);
-        try { return (await CliHost.RunAsync(root, args), err.ToString()); }
-        finally { Console.SetError(saved); }
-    }
+    static Task<(int Code, string Error)> Rft(params string[] args) => RftProcess.RunAsync(args);
 
     /// <summary>A writable copy of a fixture checkpoint (sharded Mistral unless named).</summary>
     string Copy(string fixture = "mistral-headdim-fp16-sharded")

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Text.Json.Nodes;
-using OnnxRftPipeline.Cli.Verbs;
 using OnnxRftPipeline.TestSupport;
 
 namespace OnnxRftPipeline.Cli.Tests.Verbs;
@@ -30,16 +28,7 @@ public sealed class NumericOptionTests : IClassFixture<NumericOptionTests.Inputs
     readonly Inputs inputs;
     public NumericOptionTests(Inputs inputs) => this.inputs = inputs;
 
-    static async Task<(int Code, string Error)> Rft(params string[] args)
-    {
-        var root = new RootCommand("rft");
-        foreach (var v in VerbCatalog.All()) root.Add(v);
-        var saved = Console.Error;
-        var err = new StringWriter();
-        Console.SetError(err);
-        try { return (await CliHost.RunAsync(root, args), err.ToString()); }
-        finally { Console.SetError(saved); }
-    }
+    static Task<(int Code, string Error)> Rft(params string[] args) => RftProcess.RunAsync(args);
 
     public static TheoryData<string, string, string> Refused => new()
     {
