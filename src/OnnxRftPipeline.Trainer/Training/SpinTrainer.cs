@@ -34,7 +34,6 @@ public static class SpinTrainer
         if (o.Threads is < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
         if (o.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive finite number, got {lr}");
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
-        NativeHeap.ReturnLargeBuffersToTheSystem();
         // Checked before the run folder is touched, so a bad value leaves nothing behind.
         var (hp, epochs, batchSize) = TrainingLoop.Defaults(o.Preset, o.Epochs, o.BatchSize);
 
