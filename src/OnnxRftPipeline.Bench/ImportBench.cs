@@ -734,8 +734,6 @@ static class ImportBench
         var rss = new JsonArray();
         for (int step = 0; step < steps; step++)
         {
-            // As the product's training loop does before each step (NativeHeap): the bench measures the product's memory behaviour.
-            OnnxRftPipeline.Trainer.Training.NativeHeap.ReturnFreeMemory();
             using var scope = torch.NewDisposeScope();
             var seq = new long[batch * (seqLen + 1)];
             for (int i = 0; i < seq.Length; i++) seq[i] = rng.Next(0, Math.Min(tok.VocabSize, RegularTokens));

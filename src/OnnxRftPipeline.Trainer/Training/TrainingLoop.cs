@@ -138,8 +138,6 @@ public sealed class TrainingLoop
             while (state.NextBatch < batches.Count)
             {
                 ct.ThrowIfCancellationRequested();
-                // The previous step's tensors are disposed by now: give their memory back (see NativeHeap).
-                NativeHeap.ReturnFreeMemory();
                 // One scope per step, around zero_grad too: TorchSharp wraps each grad in a new Tensor there.
                 using var stepScope = NewDisposeScope();
                 var stepWatch = Stopwatch.StartNew();
