@@ -126,13 +126,6 @@ public sealed class LlamaConfig
         File.Move(tmp, path, overwrite: true);
     }
 
-    public LlamaConfig Clone()
-    {
-        var c = JsonSerializer.Deserialize<LlamaConfig>(JsonSerializer.Serialize(this, Json), Json)!;
-        c.explicitNulls = [.. explicitNulls];
-        return c;
-    }
-
     public void Validate(string source = "config")
     {
         void Need(bool ok, string field, string why) { if (!ok) throw new InvalidDataException($"{source}: {field} {why}"); }

@@ -109,14 +109,10 @@ public sealed class HfTokenizer : ITokenizer, IDisposable
 
     int[] Run(Tokenizers.DotNet.Tokenizer t, string text)
     {
-        // The native side cannot take an empty string.
-        if (text.Length == 0) text = "";
         uint[] ids;
-        lock (gate) ids = text.Length == 0 ? EmptyInput(t) : t.Encode(text);
+        lock (gate) ids = t.Encode(text);
         return Array.ConvertAll(ids, x => (int)x);
     }
-
-    uint[] EmptyInput(Tokenizers.DotNet.Tokenizer t) => t == plain ? [] : t.Encode("");
 
     public string Decode(ReadOnlySpan<int> ids)
     {
