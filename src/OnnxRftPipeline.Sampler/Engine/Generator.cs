@@ -10,7 +10,7 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// row's last real token, one mask column appended per step. Beyond GenAI: the K candidates of a prompt share
 /// one prefill, and finished rows are dropped from the batch (their cache rows are compacted away).
 /// </summary>
-public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null)
+public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null) : IGenerationEngine
 {
     readonly GeneratorOptions _o = options ?? new GeneratorOptions();
     readonly TokenSampler _sampler = new(decoder.VocabSize);
