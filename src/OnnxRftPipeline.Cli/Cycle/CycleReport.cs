@@ -15,6 +15,10 @@ public static class CycleReport
         return PairedComparison.Compare(await Results(baseline), await Results(eval), $"eval/{baseline}", $"eval/{eval}");
     }
 
+    /// <summary>The stages of a run manifest, in manifest order (the report knows stages, not manifests).</summary>
+    public static List<StageTiming> StageTimings(RunManifest m) =>
+        m.Stages.Select(s => new StageTiming(s.Name, s.Seconds, s.Status)).ToList();
+
     public static async Task<ReportData> CollectAsync(CycleResult r, CycleConfig cfg, CancellationToken ct)
     {
         var hardness = await PartFiles.ReadAllAsync<HardnessRow>(Path.Combine(r.RunDir, "hardness"), ct);
@@ -31,7 +35,7 @@ public static class CycleReport
             ConfigJson = JsonSerializer.Serialize(cfg, CycleConfig.Json),
             TaskName = cfg.Data is null ? cfg.Task : cfg.Data,
             // The report is written by the stage named "report", which is still running then: it describes the stages before it.
-            Stages = StageTiming.FromManifest(r.Manifest).Where(s => s.Name != "report").ToList(),
+            Stages = StageTimings(r.Manifest).Where(s => s.Name != "report").ToList(),
             Trajectories = features.Select(f => new LossTrajectory(f.ExampleId, f.Losses, isHard.GetValueOrDefault(f.ExampleId))).ToList(),
             Hardness = new HardnessSummary
             {
@@ -54,7 +58,7 @@ public static class CycleReport
                         VsBaseline: await PairedAsync(r.RunDir, "probe", "spin", ct))]
                     : Array.Empty<ArmResult>(),
             ],
-            Build = Report.BuildSummary.From(r.Build),
+            Build = r.Build,
         };
     }
 }

@@ -47,7 +47,7 @@ public static class ReportConsole
             t.AddRow("Fallbacks (hard, none accepted, original kept)", Count(b.Fallbacks));
             if (b.Dropped > 0) t.AddRow("Dropped (hard, none accepted)", Count(b.Dropped));
             t.AddRow("Generated rows", Count(b.GeneratedRows));
-            t.AddRow("Accepted per hard prompt", Decimal(b.AcceptedPerHardPrompt));
+            t.AddRow("Accepted per hard prompt", Decimal(b.MeanAcceptedPerHardPrompt));
             c.Write(t);
         }
     }

@@ -17,17 +17,12 @@ public sealed class ReportData
     public HardnessSummary Hardness { get; init; } = new();
     /// <summary>Evaluated models, in the order they should appear (e.g. "probe SFT", "RFT on hard prompts (this run)").</summary>
     public List<ArmResult> Arms { get; init; } = [];
-    /// <summary>Null when the build stage did not run.</summary>
-    public BuildSummary? Build { get; init; }
+    /// <summary>What the build stage did (the builder's own summary); null when it did not run.</summary>
+    public OnnxRftPipeline.Selection.BuildSummary? Build { get; init; }
 }
 
 /// <summary>One stage of the cycle; Status is the manifest's (pending | running | done | failed).</summary>
-public sealed record StageTiming(string Name, double Seconds, string Status)
-{
-    /// <summary>The stages of a run manifest, in manifest order.</summary>
-    public static List<StageTiming> FromManifest(Cycle.RunManifest m) =>
-        m.Stages.Select(s => new StageTiming(s.Name, s.Seconds, s.Status)).ToList();
-}
+public sealed record StageTiming(string Name, double Seconds, string Status);
 
 public sealed record LossTrajectory(string ExampleId, double[] Losses, bool IsHard);
 
@@ -60,20 +55,3 @@ public sealed record ArmResult(
     int? K = null,
     PairedComparison? VsBaseline = null);
 
-/// <summary>
-/// What the build stage did. Fallbacks: hard prompts with no accepted candidate whose original was kept;
-/// Dropped: such prompts left out (fallback "drop"); shown only when non-zero.
-/// </summary>
-public sealed record BuildSummary(
-    long Examples,
-    long Easy,
-    long Hard,
-    long HardWithAccepted,
-    long Fallbacks,
-    long GeneratedRows,
-    double AcceptedPerHardPrompt,
-    long Dropped = 0)
-{
-    public static BuildSummary From(Selection.BuildSummary s) => new(
-        s.Examples, s.Easy, s.Hard, s.HardWithAccepted, s.Fallbacks, s.GeneratedRows, s.MeanAcceptedPerHardPrompt, s.Dropped);
-}

@@ -69,7 +69,7 @@ static class ReportMarkdown
         md.AppendLine($"| Fallbacks (hard, none accepted, original kept) | {Count(b.Fallbacks)} |");
         if (b.Dropped > 0) md.AppendLine($"| Dropped (hard, none accepted) | {Count(b.Dropped)} |");
         md.AppendLine($"| Generated rows | {Count(b.GeneratedRows)} |");
-        md.AppendLine($"| Accepted per hard prompt | {Decimal(b.AcceptedPerHardPrompt)} |");
+        md.AppendLine($"| Accepted per hard prompt | {Decimal(b.MeanAcceptedPerHardPrompt)} |");
         md.AppendLine();
     }
 

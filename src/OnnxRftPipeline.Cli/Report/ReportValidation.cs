@@ -31,7 +31,7 @@ static class ReportValidation
                 throw new ArgumentException($"report data: arm '{a.Name}' has a negative or non-finite count or time");
         }
         if (d.Build is { } b && (b.Examples < 0 || b.Easy < 0 || b.Hard < 0 || b.HardWithAccepted < 0 || b.Fallbacks < 0
-                                 || b.GeneratedRows < 0 || b.Dropped < 0 || !double.IsFinite(b.AcceptedPerHardPrompt)))
+                                 || b.GeneratedRows < 0 || b.Dropped < 0 || !double.IsFinite(b.MeanAcceptedPerHardPrompt)))
             throw new ArgumentException("report data: build summary has a negative or non-finite number");
     }
 }
