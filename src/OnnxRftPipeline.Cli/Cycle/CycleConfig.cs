@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OnnxRftPipeline.Export;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 using System.Text.Json.Serialization;
 
 namespace OnnxRftPipeline.Cli.Cycle;
@@ -86,8 +87,8 @@ public sealed record CycleConfig
     /// <summary>Samples per prompt per stage: SPIN uses one; two give the verifier a wrong answer to pick more often.</summary>
     [JsonPropertyName("spin_k")] public int SpinK { get; init; } = 2;
     // Defaults as `rft pairs` (see PairOptions: a verified answer is never the rejected side).
-    [JsonPropertyName("spin_chosen")] public string SpinChosen { get; init; } = new OnnxRftPipeline.Selection.Pairs.PairOptions().Chosen;
-    [JsonPropertyName("spin_rejected")] public string SpinRejected { get; init; } = new OnnxRftPipeline.Selection.Pairs.PairOptions().Rejected;
+    [JsonPropertyName("spin_chosen")] public string SpinChosen { get; init; } = new OnnxRftPipeline.Curation.Pairs.PairOptions().Chosen;
+    [JsonPropertyName("spin_rejected")] public string SpinRejected { get; init; } = new OnnxRftPipeline.Curation.Pairs.PairOptions().Rejected;
 
     // Resilience.
     [JsonPropertyName("stage_retries")] public int StageRetries { get; init; } = 2;

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using OnnxRftPipeline.Cli.Report;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 
 namespace OnnxRftPipeline.Cli.Cycle;
 

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text;
 using OnnxRftPipeline.Cli.Report;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 using OnnxRftPipeline.Trainer.Training;
 
 namespace OnnxRftPipeline.Cli.Cycle;

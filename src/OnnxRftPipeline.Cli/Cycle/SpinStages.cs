@@ -1,7 +1,7 @@
 using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Sampler.Sampling;
-using OnnxRftPipeline.Selection.Pairs;
+using OnnxRftPipeline.Curation.Pairs;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Training;
 

@@ -18,7 +18,7 @@ public sealed class ReportData
     /// <summary>Evaluated models, in the order they should appear (e.g. "probe SFT", "RFT on hard prompts (this run)").</summary>
     public List<ArmResult> Arms { get; init; } = [];
     /// <summary>What the build stage did (the builder's own summary); null when it did not run.</summary>
-    public OnnxRftPipeline.Selection.BuildSummary? Build { get; init; }
+    public OnnxRftPipeline.Curation.NextStage.BuildSummary? Build { get; init; }
 }
 
 /// <summary>One stage of the cycle; Status is the manifest's (pending | running | done | failed).</summary>
@@ -34,7 +34,7 @@ public sealed class HardnessSummary
     public double? Threshold { get; init; }
     public List<HardnessScore> Scores { get; init; } = [];
     /// <summary>How the selection meets the demonstrations known to be noisy; null for data without noise marks.</summary>
-    public OnnxRftPipeline.Selection.NoiseRecovery? Noise { get; init; }
+    public OnnxRftPipeline.Curation.Selection.NoiseRecovery? Noise { get; init; }
 }
 
 public sealed record HardnessScore(string ExampleId, double Score, bool IsHard);

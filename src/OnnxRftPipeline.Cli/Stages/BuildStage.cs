@@ -1,6 +1,7 @@
 using System.Globalization;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Stages;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection.Pairs;
+using OnnxRftPipeline.Curation.Pairs;
 using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Stages;

@@ -1,5 +1,6 @@
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 
 namespace OnnxRftPipeline.Cli.Stages;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 using Spectre.Console;
 
 using OnnxRftPipeline.Cli.Stages;

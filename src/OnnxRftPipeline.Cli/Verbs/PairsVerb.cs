@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using OnnxRftPipeline.Selection.Pairs;
+using OnnxRftPipeline.Curation.Pairs;
 using Spectre.Console;
 
 using OnnxRftPipeline.Cli.Stages;

@@ -16,7 +16,7 @@ public sealed class ReportDataMappingTests : IDisposable
     public void BuildersSummary_IsShownWithDroppedOnlyWhenNonZero()
     {
         // The report shows the builder's own summary (one BuildSummary type, no mapping in between).
-        var b = new Selection.BuildSummary(Examples: 50, Easy: 40, Hard: 10, HardWithAccepted: 6, Fallbacks: 0, Dropped: 4,
+        var b = new Curation.NextStage.BuildSummary(Examples: 50, Easy: 40, Hard: 10, HardWithAccepted: 6, Fallbacks: 0, Dropped: 4,
             GeneratedRows: 15, OriginalRows: 40, MeanAcceptedPerHardPrompt: 1.5, CandidatesSeen: 80, DuplicatesRemoved: 3);
 
         var md = File.ReadAllText(ReportWriter.Write(_dir, new ReportData { Build = b }));

@@ -39,7 +39,7 @@ static class SyntheticReport
                 new("RFT on all prompts", 0.655, 0.84, 4000, 123_456, 301, K: 8, VsBaseline: new PairedComparison(500, 30, 8, PairedComparison.SignTest(30, 8))),
                 new("RFT on hard prompts (this run)", 0.649, null, 800, 24_680, 130.1, K: 8, VsBaseline: new PairedComparison(500, 12, 3, PairedComparison.SignTest(12, 3))),
             ],
-            Build = new Selection.BuildSummary(Examples: 500, Easy: 400, Hard: 100, HardWithAccepted: 87, Fallbacks: 13, Dropped: 0,
+            Build = new Curation.NextStage.BuildSummary(Examples: 500, Easy: 400, Hard: 100, HardWithAccepted: 87, Fallbacks: 13, Dropped: 0,
                 GeneratedRows: 612, OriginalRows: 400, MeanAcceptedPerHardPrompt: 2.4567, CandidatesSeen: 700, DuplicatesRemoved: 0),
         };
     }

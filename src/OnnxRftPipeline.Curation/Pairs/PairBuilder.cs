@@ -1,7 +1,8 @@
+using OnnxRftPipeline.Curation.NextStage;
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
 
-namespace OnnxRftPipeline.Selection.Pairs;
+namespace OnnxRftPipeline.Curation.Pairs;
 
 /// <summary>A candidate row and where it was read from, so errors can name the file and row.</summary>
 public sealed record SourcedCandidate(CandidateRow Row, string File, int RowIndex);

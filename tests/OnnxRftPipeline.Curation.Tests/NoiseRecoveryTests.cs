@@ -1,7 +1,8 @@
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.NextStage;
 
-namespace OnnxRftPipeline.Selection.Tests;
+namespace OnnxRftPipeline.Curation.Tests;
 
 public class NoiseRecoveryTests
 {

@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.Selection;
 
 /// <summary>Everything `rft select` can be told. Unused fields are ignored by methods that do not need them.</summary>
 public sealed record SelectOptions

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>Hard = among the hardest fraction by one feature (ties broken by example id, so the count is exact).</summary>
 static class Quantile

@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Selection.Pairs;
+namespace OnnxRftPipeline.Curation.Pairs;
 
 /// <summary>How `rft pairs` picks the two sides of each SPIN pair.</summary>
 public sealed record PairOptions

@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.NextStage;
 
 public sealed record BuildOptions
 {

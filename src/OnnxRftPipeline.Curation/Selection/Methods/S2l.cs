@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>
 /// S2L (Yang et al. 2024): cluster the loss trajectories of a small proxy with k-means, then spend the

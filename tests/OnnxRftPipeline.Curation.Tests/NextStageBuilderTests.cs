@@ -1,6 +1,8 @@
+using OnnxRftPipeline.Curation.NextStage;
+using OnnxRftPipeline.Curation.Selection;
 using OnnxRftPipeline.Contracts.Data;
 
-namespace OnnxRftPipeline.Selection.Tests;
+namespace OnnxRftPipeline.Curation.Tests;
 
 public class NextStageBuilderTests
 {

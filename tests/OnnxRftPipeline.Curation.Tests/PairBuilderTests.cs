@@ -1,7 +1,9 @@
+using OnnxRftPipeline.Curation.NextStage;
+using OnnxRftPipeline.Curation.Selection;
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection.Pairs;
+using OnnxRftPipeline.Curation.Pairs;
 
-namespace OnnxRftPipeline.Selection.Tests;
+namespace OnnxRftPipeline.Curation.Tests;
 
 public class PairBuilderTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using OnnxRftPipeline.Contracts.Data;
 
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.Selection;
 
 /// <summary>
 /// How well a hardness selection finds the demonstrations known to be noisy. Bundled synthetic tasks mark each

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>
 /// Dataset cartography (Swayamdipta et al. 2020): confidence = mean p(gold) over epochs, variability = its std.

@@ -1,6 +1,6 @@
 using OnnxRftPipeline.Contracts.Data;
 
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.Selection;
 
 /// <summary>One example's loss trajectory summarised (names follow the hardness schema).</summary>
 public sealed record ExampleFeatures(

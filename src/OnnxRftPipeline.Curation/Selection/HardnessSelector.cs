@@ -1,7 +1,7 @@
 using OnnxRftPipeline.Contracts.Data;
-using OnnxRftPipeline.Selection.Methods;
+using OnnxRftPipeline.Curation.Selection.Methods;
 
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.Selection;
 
 /// <summary>Turns per-example trajectory features into hardness rows with one of the selection methods.</summary>
 public static class HardnessSelector

@@ -1,7 +1,9 @@
-using OnnxRftPipeline.Selection.Methods;
-using static OnnxRftPipeline.Selection.Tests.TrajectoryFeaturesTests;
+using OnnxRftPipeline.Curation.NextStage;
+using OnnxRftPipeline.Curation.Selection;
+using OnnxRftPipeline.Curation.Selection.Methods;
+using static OnnxRftPipeline.Curation.Tests.TrajectoryFeaturesTests;
 
-namespace OnnxRftPipeline.Selection.Tests;
+namespace OnnxRftPipeline.Curation.Tests;
 
 public class SelectionMethodTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using OnnxRftPipeline.Contracts.Data;
 
-namespace OnnxRftPipeline.Selection;
+namespace OnnxRftPipeline.Curation.NextStage;
 
 /// <summary>What a build did, for the printed summary and the report.</summary>
 public sealed record BuildSummary(

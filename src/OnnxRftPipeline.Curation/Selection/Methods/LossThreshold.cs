@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>Hard = the probe could not bring the example's final loss under an absolute threshold.</summary>
 static class LossThreshold

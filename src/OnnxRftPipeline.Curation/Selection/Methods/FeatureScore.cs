@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>Orients every feature so that a larger score means harder.</summary>
 static class FeatureScore

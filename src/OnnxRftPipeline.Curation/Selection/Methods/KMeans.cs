@@ -1,4 +1,4 @@
-namespace OnnxRftPipeline.Selection.Methods;
+namespace OnnxRftPipeline.Curation.Selection.Methods;
 
 /// <summary>
 /// Lloyd's k-means with k-means++ seeding on dense vectors. Hand-written: none of the packages the
