@@ -57,8 +57,8 @@ public static class EvalJob
         var model = ModelFolder.Open(o.Model);
         var verifier = VerifierFactory.Create(o.Verifier);
         var data = (await PartFiles.ReadAllAsync<SftExample>(o.Data, ct)).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
-        using var decoder = OnnxDecoder.Open(model, o.Threads);
-        var generator = new Generator(decoder, model.Tokenizer, new GeneratorOptions { MaxBatchRows = o.MaxBatchRows, ContextLength = model.Config.Model.ContextLength });
+        using var engine = GenerationEngines.Open(model, o.Threads, o.MaxBatchRows);
+        IGenerationEngine generator = engine.Engine;
         long tokens = 0;
         int total = data.Count * (o.K > 1 ? 2 : 1), done = 0;
 
