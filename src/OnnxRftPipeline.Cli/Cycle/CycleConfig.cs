@@ -3,6 +3,7 @@ using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Curation.Selection;
 using OnnxRftPipeline.Curation.NextStage;
 using System.Text.Json.Serialization;
+using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Cli.Cycle;
 
@@ -52,9 +53,17 @@ public sealed record CycleConfig
 
     // Sampling (hard prompts only).
     [JsonPropertyName("k")] public int K { get; init; } = 8;
-    [JsonPropertyName("temperature")] public double Temperature { get; init; } = 0.7;
-    [JsonPropertyName("top_p")] public double TopP { get; init; } = 0.95;
-    [JsonPropertyName("max_new_tokens")] public int MaxNewTokens { get; init; } = 96;
+    /// <summary>
+    /// The sampling stages' settings: the product's (<see cref="SamplingSettings.Defaults"/>) with the cycle's recipe for
+    /// the bundled tasks (top-p 0.95, 96 new tokens; a cycle's answers are short) and, when used, the cycle's seed. The
+    /// config's temperature, top_p and max_new_tokens fields read and write it.
+    /// </summary>
+    [JsonIgnore] public SamplingSettings Sampling { get; init; } = SamplingSettings.Defaults with { TopP = 0.95, MaxNewTokens = 96 };
+    [JsonPropertyName("temperature")] public double Temperature { get => Sampling.Temperature; init => Sampling = Sampling with { Temperature = value }; }
+    [JsonPropertyName("top_p")] public double TopP { get => Sampling.TopP; init => Sampling = Sampling with { TopP = value }; }
+    [JsonPropertyName("max_new_tokens")] public int MaxNewTokens { get => Sampling.MaxNewTokens; init => Sampling = Sampling with { MaxNewTokens = value }; }
+    /// <summary>What a sampling stage draws with: <see cref="Sampling"/> under <paramref name="seed"/> (the cycle's, or a stage's own).</summary>
+    public SamplingSettings SamplingWith(long seed) => Sampling with { Seed = seed };
     /// <summary>null = the bundled task's default verifier.</summary>
     [JsonPropertyName("verifier")] public string? Verifier { get; init; }
     [JsonPropertyName("sample_all")] public bool SampleAll { get; init; }
@@ -99,6 +108,7 @@ public sealed record CycleConfig
         if (StageRetries < 0) throw new ArgumentException($"stage_retries must be >= 0, got {StageRetries}");
         if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"learning_rate must be a positive number, got {lr}");
         if (BatchSize is < 1) throw new ArgumentException($"batch_size must be >= 1, got {BatchSize}");
+        if (Sampling.Problem() is { } p) throw new ArgumentException(p.ForKey());
         _ = PromptTemplateOrNull();
         _ = ExportSettings("check");   // parses export_ops and export_quantize
     }

@@ -125,7 +125,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
                 {
                     Model = stages.Path("models/probe/v1"), Prompts = stages.Path(shared.Train), Hardness = stages.Path(Dir("hardness")), OnlyHard = true,
                     K = cfg.K, Verifier = shared.Verifier, OutDir = stages.Path(Dir("candidates")), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
-                    Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed },
+                    Sampling = cfg.SamplingWith(cfg.Seed),
                 };
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
                 var s = cfg.Service is null ? await SampleStage.RunAsync(options, token)

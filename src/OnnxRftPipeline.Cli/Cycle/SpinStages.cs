@@ -41,7 +41,7 @@ internal sealed class SpinStages(CycleRunner cycle, CycleConfig cfg)
                 {
                     Model = stages.Path(samplingModel), Prompts = stages.Path(shared.Train), K = cfg.SpinK, Verifier = shared.Verifier,
                     OutDir = stages.Path(candidates), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
-                    Sampling = new SamplingSettings { Temperature = cfg.Temperature, TopP = cfg.TopP, MaxNewTokens = cfg.MaxNewTokens, Seed = stageSeed },
+                    Sampling = cfg.SamplingWith(stageSeed),
                 };
                 var r = await SampleStage.RunAsync(options, token);
                 return await SampleStage.CountAsync(options.OutDir, r.PromptsResumed, r.Seconds, r.ModelVersion, token);

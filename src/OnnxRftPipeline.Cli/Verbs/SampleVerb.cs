@@ -1,7 +1,6 @@
 using System.CommandLine;
 using OnnxRftPipeline.Cli.Stages;
 using OnnxRftPipeline.Sampler.Jobs;
-using OnnxRftPipeline.Sampler.Sampling;
 using Spectre.Console;
 
 namespace OnnxRftPipeline.Cli.Verbs;
@@ -19,12 +18,7 @@ public static class SampleVerb
         var hardness = Opt.Optional<string>("--hardness", "Hardness dataset from `rft select`.");
         var onlyHard = Opt.Flag("--only-hard", "Sample only prompts the hardness marks hard.");
         var k = Opt.With("--k", 8, "Candidates per prompt.");
-        var temperature = Opt.With("--temperature", 0.7, "Sampling temperature (0 = greedy).");
-        var topP = Opt.With("--top-p", 1.0, "Nucleus sampling mass (1 = off).");
-        var topK = Opt.With("--top-k", 0, "Keep only the k most likely tokens (0 = off).");
-        var maxNew = Opt.With("--max-new-tokens", 128, "Most tokens generated per candidate.");
-        var stop = Opt.Optional<string[]>("--stop", "Stop string (repeatable).");
-        var seed = Opt.With("--seed", 1234L, "Seed; each candidate's stream derives from (seed, prompt id, candidate index).");
+        var sampling = new SamplingFlags();
         var verifier = Opt.Required<string>("--verifier", "Verifier spec, e.g. numeric, exact, regex:pattern=..., cmd:path=...");
         var outDir = Opt.Required<string>("--out", "Output folder for candidates part files (shards may share it).");
         var shard = Opt.With("--shard", "0/1", "This process's shard i/n (prompts split by a hash of their id).");
@@ -33,7 +27,7 @@ public static class SampleVerb
         var batch = Opt.With("--max-batch-rows", 64, "Most candidate rows decoded together.");
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
         var cmd = new Command("sample", "Draw K candidates per prompt (hard prompts only with --only-hard), verify and write them.")
-            .With(model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, temperature, topP, topK, maxNew, stop, seed, verifier, outDir, shard, resume, perPart, batch, threads);
+            .With([model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, .. sampling.Options, verifier, outDir, shard, resume, perPart, batch, threads]);
         cmd.SetAction(async (p, ct) =>
         {
             var (index, count) = SampleJobOptions.ParseShard(p.GetValue(shard)!);
@@ -45,11 +39,7 @@ public static class SampleVerb
                 Model = p.GetValue(model) ?? url!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
                 K = p.GetValue(k), Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, ShardIndex = index, ShardCount = count,
                 Resume = p.GetValue(resume), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
-                Sampling = new SamplingSettings
-                {
-                    Temperature = p.GetValue(temperature), TopP = p.GetValue(topP), TopK = p.GetValue(topK),
-                    MaxNewTokens = p.GetValue(maxNew), StopStrings = p.GetValue(stop) ?? [], Seed = p.GetValue(seed),
-                },
+                Sampling = sampling.Read(p),
             };
             var s = url is null ? await SampleStage.RunAsync(options, ct)
                 : await SampleStage.RunRemoteAsync(options, url, ApiKey(p.GetValue(keyEnv)), p.GetValue(concurrency), ct);

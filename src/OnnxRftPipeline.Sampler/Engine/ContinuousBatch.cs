@@ -15,14 +15,17 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// last columns (the batch is widened on the left when the prompt is longer than the cache); when rows leave, the
 /// columns no remaining row owns are trimmed. Leaving rows are compacted away lazily, in the same copy as the next
 /// join or before the next step, so a step where rows both leave and join copies the cache once, not twice.
+/// The service's driver of the one generation core: rows, prefill and the sampling and finishing rules are the ones
+/// <see cref="Generator"/> uses (<see cref="DecodeRow"/>, <see cref="Prefill"/>, <see cref="DecodeStep"/>); this class owns
+/// only the right-aligned cache that lets rows join and leave.
 /// Not thread-safe: one decode loop drives it. A decoder of an in-place cache export (<see cref="OnnxDecoder.SharesPastPresent"/>)
 /// is refused: GroupQueryAttention takes each row's tokens as one run from column 0, so the right-aligned rows would attend
 /// to the wrong keys (measured: 8 of 7,200 candidates matched the batch generator's), and the service refuses such exports too.
 /// </summary>
 public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, int contextLength = int.MaxValue) : IDisposable
 {
-    readonly TokenSampler _sampler = new(Supported(decoder).VocabSize);   // the first initializer: refuses before any state exists
-    readonly List<Row> _rows = [];
+    readonly DecodeStep _step = new(Supported(decoder).VocabSize, tokenizer, contextLength);   // the first initializer: refuses before any state exists
+    readonly List<DecodeRow> _rows = [];
     OrtValue[] _past = [];
     IDisposable? _pastOwner;
     int _t;          // cache length (columns)
@@ -32,25 +35,6 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         ? throw new NotSupportedException("continuous batching needs a standard export (rft export --ops Standard): this decoder's graph " +
                                           "updates a shared past/present buffer in place (genai_config search.past_present_share_buffer)")
         : d;
-
-    /// <summary>One candidate being decoded; <see cref="Tag"/> is the caller's handle for the request it belongs to.</summary>
-    sealed class Row(object tag, PromptRequest request, int candidate, SamplingSettings s, int[][] stops)
-    {
-        public readonly object Tag = tag;
-        public readonly PromptRequest Request = request;
-        public readonly int Candidate = candidate;
-        public readonly SamplingSettings Settings = s;
-        public readonly int[][] Stops = stops;
-        public SplitMix64 Rng = new(CandidateSeeds.Derive(s.Seed, request.PromptId, candidate));
-        public readonly List<int> Tokens = [];
-        public readonly List<double> TokenLogprobs = [];
-        public int Sampled, Last, Start;
-        /// <summary>This row's index in the current cache tensors (which may still hold rows that left).</summary>
-        public int Slot;
-        public double SumLogprob;
-        public string? Finish;
-        public int PromptLength => Request.Tokens.Length;
-    }
 
     /// <summary>A candidate that finished, with the tag of the request it belongs to.</summary>
     public readonly record struct Finished(object Tag, Generation Generation);
@@ -71,40 +55,22 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         foreach (var (_, p, s) in items)
         {
             s.Validate();
-            if (p.Candidates < 1) throw new ArgumentException($"prompt '{p.PromptId}': candidates must be >= 1");
-            if (p.Tokens.Length == 0) throw new ArgumentException($"prompt '{p.PromptId}' has no tokens");
-            if (p.Tokens.Length >= contextLength)
-                throw new ArgumentException($"prompt '{p.PromptId}' has {p.Tokens.Length} tokens; the model's context is {contextLength}");
+            DecodeStep.CheckCandidates(p);
+            _step.CheckPrompt(p);
         }
-        int units = items.Count, width = items.Max(x => x.Request.Tokens.Length), v = decoder.VocabSize;
-        var ids = new long[units * width];
-        var mask = new long[units * width];
-        var pos = new long[units * width];
-        for (int u = 0; u < units; u++)
-            for (int c = 0; c < width; c++)
-            {
-                var toks = items[u].Request.Tokens;
-                bool real = c < toks.Length;
-                ids[u * width + c] = real ? toks[c] : tokenizer.PadId;
-                mask[u * width + c] = real ? 1 : 0;
-                pos[u * width + c] = real ? c : 0;
-            }
-
+        int v = decoder.VocabSize;
         var finished = new List<Finished>();
-        var joining = new List<(Row Row, int Unit)>();
-        using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]);
-        using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]);
-        using var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]);
-        using var outputs = decoder.RunWithoutPast(idsV, maskV, posV);
+        var joining = new List<(DecodeRow Row, int Unit)>();
+        using var outputs = Prefill.Run(decoder, items.Select(x => x.Request.Tokens).ToArray(), tokenizer.PadId, out int width);
         var logits = outputs[0].GetTensorDataAsSpan<float>();
-        for (int u = 0; u < units; u++)
+        for (int u = 0; u < items.Count; u++)
         {
             var (tag, p, s) = items[u];
-            var stops = s.StopStrings.Select(tokenizer.Encode).Where(t => t.Length > 0).ToArray();
+            var stops = _step.StopTokens(s);
             for (int k = 0; k < p.Candidates; k++)
             {
-                var row = new Row(tag, p, k, s, stops);
-                Sample(row, logits.Slice((u * width + p.Tokens.Length - 1) * v, v));
+                var row = new DecodeRow(p, k, s, stops, tag);
+                _step.Next(row, Prefill.LastLogits(logits, u, width, p.Tokens.Length, v));
                 if (row.Finish is null) joining.Add((row, u));
                 else finished.Add(Done(row));
             }
@@ -142,7 +108,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         var finished = new List<Finished>();
         for (int i = 0; i < a; i++)
         {
-            Sample(_rows[i], logits.Slice(i * v, v));
+            _step.Next(_rows[i], logits.Slice(i * v, v));
             if (_rows[i].Finish is not null) finished.Add(Done(_rows[i]));
         }
         if (finished.Count > 0) Leave(r => r.Finish is not null);
@@ -157,35 +123,10 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
         return before - _rows.Count;
     }
 
-    static Finished Done(Row r) => new(r.Tag, new Generation(r.Request.PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)
-    {
-        TokenLogprobs = r.TokenLogprobs.ToArray(),
-    });
-
-    /// <summary>The same finishing rules as <see cref="Generator"/>: eos, a stop string (cut from the text), max tokens, context.</summary>
-    void Sample(Row row, ReadOnlySpan<float> logits)
-    {
-        var s = row.Settings;
-        var (token, logprob) = _sampler.Next(logits, s, ref row.Rng);
-        row.Sampled++;
-        row.SumLogprob += logprob;
-        row.Last = token;
-        if (tokenizer.StopIds.Contains(token)) { row.Finish = "eos"; return; }
-        row.Tokens.Add(token);
-        row.TokenLogprobs.Add(logprob);
-        foreach (var stop in row.Stops)
-            if (row.Tokens.Count >= stop.Length && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(row.Tokens)[^stop.Length..].SequenceEqual(stop))
-            {
-                row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
-                row.TokenLogprobs.RemoveRange(row.TokenLogprobs.Count - stop.Length, stop.Length);
-                row.Finish = "stop";
-                return;
-            }
-        if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= contextLength) row.Finish = "length";
-    }
+    static Finished Done(DecodeRow r) => new(r.Tag!, r.ToGeneration());
 
     /// <summary>Drops rows from the batch; their cache rows are compacted away by the next rebuild.</summary>
-    void Leave(Predicate<Row> leaving)
+    void Leave(Predicate<DecodeRow> leaving)
     {
         if (_rows.RemoveAll(leaving) == 0) return;
         if (_rows.Count == 0) { Replace([], 0); _stale = false; }
@@ -196,7 +137,7 @@ public sealed class ContinuousBatch(OnnxDecoder decoder, ITokenizer tokenizer, i
     /// New cache tensors holding the remaining rows and the joining ones, every row right-aligned: columns no row
     /// owns are trimmed on the left, and the cache is as wide as the longest joining prompt if that is wider.
     /// </summary>
-    void Rebuild(OrtValue[] prefill, int prefillWidth, List<(Row Row, int Unit)> joining)
+    void Rebuild(OrtValue[] prefill, int prefillWidth, List<(DecodeRow Row, int Unit)> joining)
     {
         int kvH = decoder.KvHeads, d = decoder.HeadDim;
         int from = _rows.Count > 0 ? _rows.Min(r => r.Start) : _t;

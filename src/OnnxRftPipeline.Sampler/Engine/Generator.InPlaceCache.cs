@@ -19,7 +19,7 @@ public sealed partial class Generator
     float[][]? _cachePool;
     const int CacheGrowth = 16;
 
-    void RunCachedInPlace(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    void RunCachedInPlace(List<PromptRequest> group, List<DecodeRow> rows, SamplingSettings s, CancellationToken ct, Action<int>? onTokens)
     {
         int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize, n = rows.Count;
         int[] unitOfRow;
@@ -29,7 +29,7 @@ public sealed partial class Generator
         int maxLen, longest;
         // Prefill through the ordinary path (present [units, kvH, width, D]), then copy each active row's prompt
         // cache into its slot of the buffers: the shared-prefill fan-out.
-        using (var outputs = Prefill(group, rows, s, stops, onTokens, out unitOfRow, out width, out active))
+        using (var outputs = SharedPrefill(group, rows, onTokens, out unitOfRow, out width, out active))
         {
             // Decode steps write columns width .. width + MaxNewTokens - 2 at most (GroupQueryAttention keeps each row's keys
             // contiguous, so its columns are fewer), and a step needs capacity for its mask width t + 1.
@@ -78,7 +78,7 @@ public sealed partial class Generator
                 for (int i = 0; i < a; i++)
                 {
                     var row = rows[active[i]];
-                    Step(row, logitBuf.AsSpan(i * v, v), s, stops);
+                    _step.Next(row, logitBuf.AsSpan(i * v, v));
                     if (row.Finish is not null) continue;
                     // Finished rows stop costing work: move the survivors' cache slots to the front (i ≥ kept, so forward copies are safe).
                     if (kept != i)

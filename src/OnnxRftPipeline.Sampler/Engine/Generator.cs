@@ -9,48 +9,34 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// the pad id, attention mask 0 on pads, position = index among a row's real tokens, logits read at each
 /// row's last real token, one mask column appended per step. Beyond GenAI: the K candidates of a prompt share
 /// one prefill, and finished rows are dropped from the batch (their cache rows are compacted away).
+/// The offline driver of the one generation core: rows (<see cref="DecodeRow"/>), the prefill (<see cref="Prefill"/>) and
+/// the sampling and finishing rules (<see cref="DecodeStep"/>) are those <see cref="ContinuousBatch"/> uses; this class owns
+/// only the grouping of prompts and the cache layout of a batch that nobody joins (plus the in-place-cache fast path).
 /// </summary>
 public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer, GeneratorOptions? options = null) : IGenerationEngine
 {
     readonly GeneratorOptions _o = options ?? new GeneratorOptions();
-    readonly TokenSampler _sampler = new(decoder.VocabSize);
-
-    sealed class Row(int prompt, int candidate, int promptLength, ulong seed)
-    {
-        public readonly int Prompt = prompt, Candidate = candidate, PromptLength = promptLength;
-        public SplitMix64 Rng = new(seed);
-        public readonly List<int> Tokens = [];
-        public readonly List<double> TokenLogprobs = [];
-        public int Sampled;
-        public double SumLogprob;
-        public string? Finish;
-        public int Last;
-    }
+    readonly DecodeStep _step = new(decoder.VocabSize, tokenizer, (options ?? new GeneratorOptions()).ContextLength);
 
     /// <summary>Generates every candidate of every prompt; yields them group by group in input order.</summary>
     public IEnumerable<Generation> Generate(IReadOnlyList<PromptRequest> prompts, SamplingSettings s,
         CancellationToken ct = default, Action<int>? onTokens = null)
     {
         s.Validate();
-        var stops = s.StopStrings.Select(tokenizer.Encode).Where(t => t.Length > 0).ToArray();
+        var stops = _step.StopTokens(s);
         foreach (var group in Groups(prompts))
         {
             ct.ThrowIfCancellationRequested();
-            var rows = new List<Row>();
+            var rows = new List<DecodeRow>();
             foreach (var (p, pi) in group.Select((p, i) => (p, i)))
             {
-                if (p.Tokens.Length == 0) throw new ArgumentException($"prompt '{p.PromptId}' has no tokens");
-                if (p.Tokens.Length >= _o.ContextLength)
-                    throw new ArgumentException($"prompt '{p.PromptId}' has {p.Tokens.Length} tokens; the model's context is {_o.ContextLength}");
-                for (int k = 0; k < p.Candidates; k++)
-                    rows.Add(new Row(pi, k, p.Tokens.Length, CandidateSeeds.Derive(s.Seed, p.PromptId, k)));
+                _step.CheckPrompt(p);
+                for (int k = 0; k < p.Candidates; k++) rows.Add(new DecodeRow(p, k, s, stops, prompt: pi));
             }
-            if (_o.UseCache && decoder.SharesPastPresent) RunCachedInPlace(group, rows, s, stops, ct, onTokens);
-            else if (_o.UseCache) RunCached(group, rows, s, stops, ct, onTokens);
-            else RunUncached(group, rows, s, stops, ct, onTokens);
-            foreach (var r in rows)
-                yield return new Generation(group[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)
-                    { TokenLogprobs = r.TokenLogprobs.ToArray() };
+            if (_o.UseCache && decoder.SharesPastPresent) RunCachedInPlace(group, rows, s, ct, onTokens);
+            else if (_o.UseCache) RunCached(group, rows, s, ct, onTokens);
+            else RunUncached(rows, ct, onTokens);
+            foreach (var r in rows) yield return r.ToGeneration();
         }
     }
 
@@ -60,7 +46,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         int rows = 0;
         foreach (var p in prompts)
         {
-            if (p.Candidates < 1) throw new ArgumentException($"prompt '{p.PromptId}': candidates must be >= 1");
+            DecodeStep.CheckCandidates(p);
             if (group.Count > 0 && rows + p.Candidates > _o.MaxBatchRows) { yield return group; group = []; rows = 0; }
             group.Add(p);
             rows += p.Candidates;
@@ -74,20 +60,13 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
     /// position. Returns the outputs (logits, then each layer's present key and value) for the caller to take its
     /// cache from and dispose; <paramref name="active"/> lists the rows still generating.
     /// </summary>
-    IDisposableReadOnlyCollection<OrtValue> Prefill(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops,
+    IDisposableReadOnlyCollection<OrtValue> SharedPrefill(List<PromptRequest> group, List<DecodeRow> rows,
         Action<int>? onTokens, out int[] unitOfRow, out int width, out List<int> active)
     {
         int v = decoder.VocabSize;
         unitOfRow = rows.Select((r, i) => _o.SharedPrefill ? r.Prompt : i).ToArray();
-        var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => group[r.Prompt].Tokens).ToArray();
-        int units = unitTokens.Length;
-        (var ids, var mask, var pos, width) = RightPadded(unitTokens);
-
-        IDisposableReadOnlyCollection<OrtValue> outputs;
-        using (var idsV = OrtValue.CreateTensorValueFromMemory(ids, [units, width]))
-        using (var maskV = OrtValue.CreateTensorValueFromMemory(mask, [units, width]))
-        using (var posV = OrtValue.CreateTensorValueFromMemory(pos, [units, width]))
-            outputs = decoder.RunWithoutPast(idsV, maskV, posV);
+        var unitTokens = _o.SharedPrefill ? group.Select(p => p.Tokens).ToArray() : rows.Select(r => r.Request.Tokens).ToArray();
+        var outputs = Prefill.Run(decoder, unitTokens, tokenizer.PadId, out width);
         try
         {
             var logits = outputs[0].GetTensorDataAsSpan<float>();
@@ -95,7 +74,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
             for (int r = 0; r < rows.Count; r++)
             {
                 int u = unitOfRow[r];
-                Step(rows[r], logits.Slice((u * width + unitTokens[u].Length - 1) * v, v), s, stops);
+                _step.Next(rows[r], Prefill.LastLogits(logits, u, width, unitTokens[u].Length, v));
                 if (rows[r].Finish is null) active.Add(r);
             }
             onTokens?.Invoke(rows.Count);
@@ -113,7 +92,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
     /// token, its position, and a mask of t + 1 columns that is 1 on the row's prompt and on every column from the
     /// padded prompt width on (generated tokens), 0 on the row's prompt padding.
     /// </summary>
-    static void FillStepInputs(List<Row> rows, List<int> active, int t, int width, long[] ids, long[] pos, long[] mask)
+    static void FillStepInputs(List<DecodeRow> rows, List<int> active, int t, int width, long[] ids, long[] pos, long[] mask)
     {
         for (int i = 0; i < active.Count; i++)
         {
@@ -125,7 +104,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         }
     }
 
-    void RunCached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    void RunCached(List<PromptRequest> group, List<DecodeRow> rows, SamplingSettings s, CancellationToken ct, Action<int>? onTokens)
     {
         int kvH = decoder.KvHeads, d = decoder.HeadDim, v = decoder.VocabSize;
         IReadOnlyList<OrtValue> past;
@@ -133,7 +112,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         int[] unitOfRow;
         int width;
         List<int> active;
-        using (var outputs = Prefill(group, rows, s, stops, onTokens, out unitOfRow, out width, out active))
+        using (var outputs = SharedPrefill(group, rows, onTokens, out unitOfRow, out width, out active))
         {
             // Copy each active row's prompt cache out of its prefill unit: the shared-prefill fan-out.
             var gathered = GatherRows(outputs.Skip(1).ToArray(), active.Select(r => unitOfRow[r]).ToArray(), kvH, width, d);
@@ -165,7 +144,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
                 for (int i = 0; i < a; i++)
                 {
                     var row = rows[active[i]];
-                    Step(row, logits.Slice(i * v, v), s, stops);
+                    _step.Next(row, logits.Slice(i * v, v));
                     if (row.Finish is null) { still.Add(active[i]); keep.Add(i); }
                 }
                 onTokens?.Invoke(a);
@@ -186,7 +165,7 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
     }
 
     /// <summary>The no-cache baseline: every step re-runs the full prompt + generated sequence.</summary>
-    void RunUncached(List<PromptRequest> group, List<Row> rows, SamplingSettings s, int[][] stops, CancellationToken ct, Action<int>? onTokens)
+    void RunUncached(List<DecodeRow> rows, CancellationToken ct, Action<int>? onTokens)
     {
         int v = decoder.VocabSize;
         // Rows still running have no eos or removed stop sequence yet, so prompt + Tokens is exactly what was fed.
@@ -195,70 +174,19 @@ public sealed partial class Generator(OnnxDecoder decoder, ITokenizer tokenizer,
         {
             ct.ThrowIfCancellationRequested();
             int a = active.Count;
-            var seqs = active.Select(r => group[rows[r].Prompt].Tokens.Concat(rows[r].Tokens).ToArray()).ToArray();
-            var (ids, mask, pos, width) = RightPadded(seqs);
-            using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [a, width]);
-            using var maskV = OrtValue.CreateTensorValueFromMemory(mask, [a, width]);
-            using var posV = OrtValue.CreateTensorValueFromMemory(pos, [a, width]);
-            using var outputs = decoder.RunWithoutPast(idsV, maskV, posV);
+            var seqs = active.Select(r => rows[r].Request.Tokens.Concat(rows[r].Tokens).ToArray()).ToArray();
+            using var outputs = Prefill.Run(decoder, seqs, tokenizer.PadId, out int width);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
             var still = new List<int>(a);
             for (int i = 0; i < a; i++)
             {
                 var row = rows[active[i]];
-                Step(row, logits.Slice((i * width + seqs[i].Length - 1) * v, v), s, stops);
+                _step.Next(row, Prefill.LastLogits(logits, i, width, seqs[i].Length, v));
                 if (row.Finish is null) still.Add(active[i]);
             }
             onTokens?.Invoke(a);
             active = still;
         }
-    }
-
-    /// <summary>GenAI's batch layout: right padding with the pad id, mask 0 on pads, position = column of a real token.</summary>
-    (long[] Ids, long[] Mask, long[] Positions, int Width) RightPadded(int[][] seqs)
-    {
-        int width = seqs.Max(x => x.Length);
-        var ids = new long[seqs.Length * width];
-        var mask = new long[seqs.Length * width];
-        var pos = new long[seqs.Length * width];
-        for (int i = 0; i < seqs.Length; i++)
-            for (int c = 0; c < width; c++)
-            {
-                bool real = c < seqs[i].Length;
-                ids[i * width + c] = real ? seqs[i][c] : tokenizer.PadId;
-                mask[i * width + c] = real ? 1 : 0;
-                pos[i * width + c] = real ? c : 0;
-            }
-        return (ids, mask, pos, width);
-    }
-
-    /// <summary>Samples one token for a row and decides whether the row is finished (eos, stop string, length, context).</summary>
-    void Step(Row row, ReadOnlySpan<float> logits, SamplingSettings s, int[][] stops)
-    {
-        var (token, logprob) = _sampler.Next(logits, s, ref row.Rng);
-        row.Sampled++;
-        row.SumLogprob += logprob;
-        row.Last = token;
-        if (tokenizer.StopIds.Contains(token)) { row.Finish = "eos"; return; }
-        row.Tokens.Add(token);
-        row.TokenLogprobs.Add(logprob);
-        foreach (var stop in stops)
-            if (EndsWith(row.Tokens, stop))
-            {
-                row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
-                row.TokenLogprobs.RemoveRange(row.TokenLogprobs.Count - stop.Length, stop.Length);
-                row.Finish = "stop";
-                return;
-            }
-        if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= _o.ContextLength) row.Finish = "length";
-    }
-
-    static bool EndsWith(List<int> tokens, int[] suffix)
-    {
-        if (tokens.Count < suffix.Length) return false;
-        for (int i = 0; i < suffix.Length; i++)
-            if (tokens[tokens.Count - suffix.Length + i] != suffix[i]) return false;
-        return true;
     }
 
     /// <summary>New cache tensors holding the given batch rows of each source tensor [B,kvH,T,D].</summary>

@@ -33,21 +33,16 @@ public interface ICandidateSource : IDisposable
     Task<IReadOnlyList<DrawnCandidate>> DrawAsync(IReadOnlyList<SftExample> slice, SampleJobOptions o, Action<long> sampledTokens, CancellationToken ct);
 }
 
-/// <summary>Candidates from this process's ONNX Runtime generator (shared prefill, per-candidate seeds).</summary>
+/// <summary>Candidates from this process's offline engine (<see cref="GenerationEngines"/>: shared prefill, per-candidate seeds).</summary>
 public sealed class LocalCandidateSource : ICandidateSource
 {
     readonly ModelFolder model;
-    readonly OnnxDecoder decoder;
-    readonly Generator generator;
+    readonly OpenedEngine engine;
 
     public LocalCandidateSource(ModelFolder model, SampleJobOptions o)
     {
         this.model = model;
-        decoder = OnnxDecoder.Open(model, o.Threads);
-        generator = new Generator(decoder, model.Tokenizer, new GeneratorOptions
-        {
-            MaxBatchRows = o.MaxBatchRows, ContextLength = model.Config.Model.ContextLength,
-        });
+        engine = GenerationEngines.Open(model, o.Threads, o.MaxBatchRows);
     }
 
     public string ModelName => model.Info.ModelName;
@@ -58,12 +53,12 @@ public sealed class LocalCandidateSource : ICandidateSource
     public Task<IReadOnlyList<DrawnCandidate>> DrawAsync(IReadOnlyList<SftExample> slice, SampleJobOptions o, Action<long> sampledTokens, CancellationToken ct)
     {
         var requests = slice.Select(e => new PromptRequest(e.Id, PromptFormat.EncodePrompt(model.Tokenizer, e.Prompt), o.K)).ToList();
-        IReadOnlyList<DrawnCandidate> drawn = generator.Generate(requests, o.Sampling, ct, n => sampledTokens(n))
+        IReadOnlyList<DrawnCandidate> drawn = engine.Engine.Generate(requests, o.Sampling, ct, n => sampledTokens(n))
             .Select(g => new DrawnCandidate(g.PromptId, g.CandidateIndex, model.Tokenizer.Decode(g.Tokens), string.Join(',', g.Tokens),
                 g.SampledTokens, g.SumLogprob, g.MeanLogprob, g.FinishReason, model.Info.ModelName, model.Info.ModelVersion))
             .ToList();
         return Task.FromResult(drawn);
     }
 
-    public void Dispose() => decoder.Dispose();
+    public void Dispose() => engine.Dispose();
 }

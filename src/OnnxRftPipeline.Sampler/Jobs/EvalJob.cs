@@ -18,9 +18,12 @@ public sealed record EvalOptions
     public required string OutDir { get; init; }
     /// <summary>pass@k with k sampled candidates when > 1 (greedy pass@1 is always measured).</summary>
     public int K { get; init; } = 1;
-    public double Temperature { get; init; } = 0.7;
-    public int MaxNewTokens { get; init; } = 128;
-    public long Seed { get; init; } = 1234;
+    /// <summary>pass@k's sampling settings; greedy pass@1 uses them with temperature 0.</summary>
+    public SamplingSettings Sampling { get; init; } = SamplingSettings.Defaults;
+    // The three settings eval offers, as views of Sampling (one record, one set of defaults).
+    public double Temperature { get => Sampling.Temperature; init => Sampling = Sampling with { Temperature = value }; }
+    public int MaxNewTokens { get => Sampling.MaxNewTokens; init => Sampling = Sampling with { MaxNewTokens = value }; }
+    public long Seed { get => Sampling.Seed; init => Sampling = Sampling with { Seed = value }; }
     public int Threads { get; init; }
     public int MaxBatchRows { get; init; } = 64;
     public bool Overwrite { get; init; }
@@ -52,13 +55,13 @@ public static class EvalJob
     {
         if (o.K < 1) throw new ArgumentException($"--k must be >= 1, got {o.K}");
         if (o.Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {o.Threads}");
-        new SamplingSettings { Temperature = o.Temperature, MaxNewTokens = o.MaxNewTokens, Seed = o.Seed }.Validate();
+        o.Sampling.Validate();
         var watch = Stopwatch.StartNew();
         var model = ModelFolder.Open(o.Model);
         var verifier = VerifierFactory.Create(o.Verifier);
         var data = (await PartFiles.ReadAllAsync<SftExample>(o.Data, ct)).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
-        using var decoder = OnnxDecoder.Open(model, o.Threads);
-        var generator = new Generator(decoder, model.Tokenizer, new GeneratorOptions { MaxBatchRows = o.MaxBatchRows, ContextLength = model.Config.Model.ContextLength });
+        using var engine = GenerationEngines.Open(model, o.Threads, o.MaxBatchRows);
+        IGenerationEngine generator = engine.Engine;
         long tokens = 0;
         int total = data.Count * (o.K > 1 ? 2 : 1), done = 0;
 
@@ -81,7 +84,7 @@ public static class EvalJob
 
         var modelName = $"{model.Info.ModelName}/{model.Info.ModelVersion}";
         var rows = new List<EvalResultRow>();
-        var greedy = await Run(1, new SamplingSettings { Temperature = 0, MaxNewTokens = o.MaxNewTokens, Seed = o.Seed });
+        var greedy = await Run(1, o.Sampling with { Temperature = 0 });
         foreach (var e in data)
         {
             var (text, v) = greedy[e.Id][0];
@@ -90,7 +93,7 @@ public static class EvalJob
         double? passAtK = null;
         if (o.K > 1)
         {
-            var sampled = await Run(o.K, new SamplingSettings { Temperature = o.Temperature, MaxNewTokens = o.MaxNewTokens, Seed = o.Seed });
+            var sampled = await Run(o.K, o.Sampling);
             foreach (var e in data)
             {
                 var c = sampled[e.Id];

@@ -32,13 +32,7 @@ public static class SampleJob
         var verifier = VerifierFactory.Create(o.Verifier);
         var prompts = await SelectPromptsAsync(o, ct);
         var manifest = ShardManifest.OpenOrCreate(o, source.ModelName, source.ModelVersion, source.Where, prompts.Count);
-        var settings = new Dictionary<string, object?>
-        {
-            ["k"] = o.K, ["temperature"] = o.Sampling.Temperature, ["top_k"] = o.Sampling.TopK, ["top_p"] = o.Sampling.TopP,
-            ["max_new_tokens"] = o.Sampling.MaxNewTokens, ["stop"] = o.Sampling.StopStrings,
-        };
-        if (source.Where is not null) settings["service"] = source.Where;
-        var settingsJson = JsonSerializer.Serialize(settings);
+        var settingsJson = new SampledWith(o.K, o.Sampling, source.Where).ToJson();
 
         int done = 0, resumed = 0, withAccepted = 0;
         long candidates = 0, distinct = 0, accepted = 0, tokens = 0;

@@ -28,10 +28,6 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
         var prompts = ParsePrompts(Get(root, "prompt"));
         int n = Int(root, "n", 1, 1, MaxN);
         if (prompts.Count * n > MaxRows) throw ApiError.BadRequest($"prompts × n is {prompts.Count * n}; at most {MaxRows} choices per request", "n");
-        int maxTokens = Int(root, "max_tokens", 16, 1, maxTokensLimit);
-        double temperature = Number(root, "temperature", 1.0, 0, 2);
-        double topP = Number(root, "top_p", 1.0, double.Epsilon, 1);
-        int topK = Int(root, "top_k", 0, 0, int.MaxValue);
         int? logprobs = Get(root, "logprobs") is { ValueKind: not JsonValueKind.Null } ? Int(root, "logprobs", 0, 0, 5) : null;
         long? seed = Get(root, "seed") is { ValueKind: not JsonValueKind.Null } s
             ? s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var v) ? v : throw ApiError.BadRequest("'seed' must be an integer", "seed")
@@ -46,14 +42,25 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
         Neutral(root, "logit_bias", e => e.ValueKind == JsonValueKind.Object && !e.EnumerateObject().Any(), "logit_bias is not supported");
         Neutral(root, "suffix", e => false, "suffix is not supported");
 
+        // The request → settings conversion, the only one: a field left out gets the product's default (as vLLM applies the
+        // model's defaults, not OpenAI's temperature 1 and 16 tokens); the record's one validator checks the values and the
+        // refusal names the field as the request spells it. max_tokens is also bounded by the service's --max-tokens.
+        var d = SamplingSettings.Defaults;
         var settings = new SamplingSettings
         {
-            Temperature = temperature, TopP = topP, TopK = topK, MaxNewTokens = maxTokens, StopStrings = stops,
+            Temperature = Number(root, "temperature", d.Temperature), TopP = Number(root, "top_p", d.TopP), TopK = Int(root, "top_k", d.TopK, int.MinValue, int.MaxValue),
+            MaxNewTokens = Int(root, "max_tokens", Math.Min(d.MaxNewTokens, maxTokensLimit), int.MinValue, int.MaxValue), StopStrings = stops,
             // OpenAI samples freshly without a seed; a random one gives that, and a given one makes it repeatable.
             Seed = seed ?? Random.Shared.NextInt64(),
         };
+        if (settings.Problem() is { } problem) throw ApiError.BadRequest(problem.ForKey(HttpNames), problem.Key(HttpNames));
+        if (settings.MaxNewTokens > maxTokensLimit)
+            throw ApiError.BadRequest($"'max_tokens' must be at most {maxTokensLimit} (this service's --max-tokens), got {settings.MaxNewTokens}", "max_tokens");
         return new CompletionRequest(model, prompts, n, logprobs, settings, seed is not null);
     }
+
+    /// <summary>Where the request names a sampling field differently from <see cref="SamplingSettings"/>'s key.</summary>
+    public static readonly IReadOnlyDictionary<string, string> HttpNames = new Dictionary<string, string> { ["max_new_tokens"] = "max_tokens" };
 
     static JsonElement? Get(JsonElement root, string name) => root.TryGetProperty(name, out var e) ? e : null;
 
@@ -85,7 +92,6 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
             _ => throw ApiError.BadRequest("'stop' must be a string or an array of strings", "stop"),
         };
         if (list.Count > MaxStops) throw ApiError.BadRequest($"'stop' has {list.Count} sequences; at most {MaxStops}", "stop");
-        if (list.Any(string.IsNullOrEmpty)) throw ApiError.BadRequest("'stop' sequences must not be empty", "stop");
         return list;
     }
 
@@ -97,13 +103,12 @@ public sealed record CompletionRequest(string Model, IReadOnlyList<string> Promp
         return v;
     }
 
-    static double Number(JsonElement root, string name, double fallback, double min, double max)
+    /// <summary>A number field's value (its range is the settings validator's to check).</summary>
+    static double Number(JsonElement root, string name, double fallback)
     {
         if (Get(root, name) is not { } e || e.ValueKind == JsonValueKind.Null) return fallback;
         if (e.ValueKind != JsonValueKind.Number) throw ApiError.BadRequest($"'{name}' must be a number", name);
-        var v = e.GetDouble();
-        if (v < min || v > max) throw ApiError.BadRequest($"'{name}' must be in [{(min == double.Epsilon ? "0 (exclusive)" : min)}, {max}], got {v}", name);
-        return v;
+        return e.GetDouble();
     }
 
     static void Neutral(JsonElement root, string name, Func<JsonElement, bool> isNeutral, string message)

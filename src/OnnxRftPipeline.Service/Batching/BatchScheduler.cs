@@ -68,6 +68,25 @@ public sealed class BatchScheduler : IHostedService, IDisposable
     /// <summary>Requests decoding now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>
+    /// Rows a sampling job may hold queued or decoding at once: half the batch. With <see cref="EnqueueJobAsync"/> this is the
+    /// admission rule between jobs and completions, which share one FIFO queue: a job never has more than half the rows
+    /// (at least one prompt's) ahead of or beside a completions request, so completions always keep the other half and
+    /// wait behind a bounded amount of job work; and a job's prompt, once queued, is admitted in queue order like any
+    /// request (a full queue makes the job wait for room, ahead of new requests), so a stream of completions cannot
+    /// starve a job either.
+    /// </summary>
+    public int JobRows => Math.Max(1, _o.MaxBatchRows / 2);
+
+    /// <summary>Queues a sampling job's work, waiting for room when the queue is full (a job is never answered 429).</summary>
+    public async Task EnqueueJobAsync(CompletionWork work, CancellationToken ct)
+    {
+        try { await _queue.Writer.WriteAsync(work, ct); }
+        catch (ChannelClosedException) { throw new OperationCanceledException("the service is stopping"); }
+        Interlocked.Increment(ref _accepted);
+        _metrics.SetQueueDepth(QueueDepth);
+    }
+
     /// <summary>False when the queue is full (answer 429) or the service is stopping (503).</summary>
     public bool TryEnqueue(CompletionWork work)
     {
@@ -211,15 +230,18 @@ public sealed class BatchScheduler : IHostedService, IDisposable
             int tooLong = Array.FindIndex(encoded, e => e.Length >= model.ContextLength);
             if (tooLong >= 0)
             {
-                w.Fail(new RequestRejectedException($"prompt {tooLong} has {encoded[tooLong].Length} tokens; the model's context is {model.ContextLength}", "prompt"));
+                w.Fail(new RequestRejectedException($"prompt {(w.PromptIds is { } ids ? $"'{ids[tooLong]}'" : tooLong)} has {encoded[tooLong].Length} tokens; the model's context is {model.ContextLength}", "prompt"));
                 continue;
             }
             var r = new Running(w, model, encoded.Select(e => e.Length).ToArray());
             admitted.Add(r);
             // The request's seed goes into the prompt id each row's random stream derives from (with a fixed
             // engine seed), so a request's text depends on its seed and prompts only, never on its batch-mates.
+            // A sampling job's rows keep their prompt ids and the job's seed: the candidates `rft sample` draws.
             for (int i = 0; i < encoded.Length; i++)
-                items.Add((new PromptTag(r, i), new PromptRequest($"{w.Settings.Seed}/{i}", encoded[i], w.N), w.Settings with { Seed = 0 }));
+                items.Add(w.PromptIds is { } ids
+                    ? (new PromptTag(r, i), new PromptRequest(ids[i], encoded[i], w.N), w.Settings)
+                    : (new PromptTag(r, i), new PromptRequest($"{w.Settings.Seed}/{i}", encoded[i], w.N), w.Settings with { Seed = 0 }));
         }
         if (items.Count == 0) return;
         IReadOnlyList<ContinuousBatch.Finished> finished;

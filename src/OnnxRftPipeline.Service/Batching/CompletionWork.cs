@@ -7,10 +7,16 @@ namespace OnnxRftPipeline.Service.Batching;
 /// <summary>
 /// One completions request waiting for, or decoding in, the decode loop. Its choices come back prompt-major
 /// (prompt 0's n candidates, then prompt 1's …), the order OpenAI numbers choices in.
+/// A completions request's rows draw from prompt ids "{seed}/{i}" with engine seed 0 (its text depends on its seed and
+/// prompts only); a sampling job's work carries its prompts' real ids and the job's seed (<paramref name="promptIds"/>),
+/// so it draws exactly the candidates `rft sample` draws locally.
 /// </summary>
-public sealed class CompletionWork(IReadOnlyList<string> prompts, int n, SamplingSettings settings, CancellationToken ct)
+public sealed class CompletionWork(IReadOnlyList<string> prompts, int n, SamplingSettings settings, CancellationToken ct,
+    IReadOnlyList<string>? promptIds = null)
 {
     public IReadOnlyList<string> Prompts { get; } = prompts;
+    /// <summary>A sampling job's prompt ids (one per prompt), or null for a completions request.</summary>
+    public IReadOnlyList<string>? PromptIds { get; } = promptIds;
     public int N { get; } = n;
     /// <summary>Settings including this request's own seed.</summary>
     public SamplingSettings Settings { get; } = settings;

@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Sampler.Sampling;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -128,12 +129,19 @@ public sealed record CompletionCall
     [JsonPropertyName("model")] public required string Model { get; init; }
     [JsonPropertyName("prompt")] public required string Prompt { get; init; }
     [JsonPropertyName("n")] public int N { get; init; } = 1;
-    [JsonPropertyName("max_tokens")] public int MaxTokens { get; init; } = 16;
-    [JsonPropertyName("temperature")] public double Temperature { get; init; } = 1.0;
-    [JsonPropertyName("top_p")] public double TopP { get; init; } = 1.0;
-    [JsonPropertyName("top_k"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public int TopK { get; init; }
+    /// <summary>
+    /// What the call asks to sample with (the product's defaults unless set); the wire fields below are views of it.
+    /// Its Seed is not sent: <see cref="Seed"/> is (null lets the service draw a fresh one).
+    /// </summary>
+    [JsonIgnore] public SamplingSettings Sampling { get; init; } = SamplingSettings.Defaults;
+    [JsonPropertyName("max_tokens")] public int MaxTokens { get => Sampling.MaxNewTokens; init => Sampling = Sampling with { MaxNewTokens = value }; }
+    [JsonPropertyName("temperature")] public double Temperature { get => Sampling.Temperature; init => Sampling = Sampling with { Temperature = value }; }
+    [JsonPropertyName("top_p")] public double TopP { get => Sampling.TopP; init => Sampling = Sampling with { TopP = value }; }
+    [JsonPropertyName("top_k"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int TopK { get => Sampling.TopK; init => Sampling = Sampling with { TopK = value }; }
     [JsonPropertyName("seed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? Seed { get; init; }
-    [JsonPropertyName("stop"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? Stop { get; init; }
+    [JsonPropertyName("stop"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Stop { get => Sampling.StopStrings.Count > 0 ? Sampling.StopStrings : null; init => Sampling = Sampling with { StopStrings = value ?? [] }; }
 }
 
 public sealed record CompletionResponse

@@ -68,8 +68,7 @@ public sealed class ServiceCandidateSource : ICandidateSource
             {
                 var r = await client.CompleteAsync(new CompletionCall
                 {
-                    Model = requested, Prompt = e.Prompt, N = o.K, MaxTokens = o.Sampling.MaxNewTokens, Temperature = o.Sampling.Temperature,
-                    TopP = o.Sampling.TopP, TopK = o.Sampling.TopK, Stop = o.Sampling.StopStrings.Count > 0 ? o.Sampling.StopStrings : null,
+                    Model = requested, Prompt = e.Prompt, N = o.K, Sampling = o.Sampling,
                     Seed = (long)(CandidateSeeds.Derive(o.Sampling.Seed, e.Id, 0) >> 1),
                 }, ct);
                 sampledTokens(r.Usage?.CompletionTokens ?? 0);

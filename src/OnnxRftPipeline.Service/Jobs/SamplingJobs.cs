@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OnnxRftPipeline.Sampler.Jobs;
+using OnnxRftPipeline.Service.Batching;
 using OnnxRftPipeline.Service.Hosting;
 using OnnxRftPipeline.Service.Models;
 
@@ -8,10 +9,11 @@ namespace OnnxRftPipeline.Service.Jobs;
 
 /// <summary>
 /// Sampling jobs run through the existing SampleJob (same part files, resumable, verified) on the served model
-/// version, one at a time so they do not fight each other for the cores. The table is bounded: when it holds
-/// MaxSamplingJobs unfinished jobs, new ones are refused.
+/// version, one at a time, drawing their candidates through the service's decode loop (<see cref="ScheduledCandidateSource"/>:
+/// no second ONNX Runtime session, and the scheduler's admission rule shares the rows with completions). The table is
+/// bounded: when it holds MaxSamplingJobs unfinished jobs, new ones are refused.
 /// </summary>
-public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger<SamplingJobs> log) : IDisposable
+public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, BatchScheduler scheduler, ILogger<SamplingJobs> log) : IDisposable
 {
     readonly ConcurrentDictionary<string, SamplingJob> _jobs = new(StringComparer.Ordinal);
     readonly SemaphoreSlim _one = new(1, 1);
@@ -29,7 +31,8 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger
             foreach (var old in _jobs.Values.Where(j => j.IsFinished).OrderByDescending(j => j.CreatedAt).Skip(4 * o.MaxSamplingJobs).ToList())
                 _jobs.TryRemove(old.Id, out _);
             // The version being served now; the job keeps it even if a newer one is swapped in meanwhile.
-            job = new SamplingJob($"sjob-{Guid.NewGuid():N}", options with { Model = models.Current.Folder.Dir, Threads = o.Threads });
+            var model = models.Current;
+            job = new SamplingJob($"sjob-{Guid.NewGuid():N}", options with { Model = model.Folder.Dir, Threads = o.Threads }, model);
             _jobs[job.Id] = job;
         }
         _ = Task.Run(() => RunAsync(job));
@@ -45,7 +48,8 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger
             try
             {
                 job.Status = "running";
-                var summary = await SampleJob.RunAsync(job.Options, new Progress(job), linked.Token);
+                using var source = new ScheduledCandidateSource(scheduler, job.Model);
+                var summary = await SampleJob.RunAsync(job.Options, source, new Progress(job), linked.Token);
                 job.Summary = summary;
                 job.Status = "succeeded";
             }
@@ -73,8 +77,10 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger
     }
 }
 
-public sealed class SamplingJob(string id, SampleJobOptions options)
+public sealed class SamplingJob(string id, SampleJobOptions options, LoadedModel model)
 {
+    /// <summary>The version served when the job was queued: its candidates must all come from it.</summary>
+    public LoadedModel Model { get; } = model;
     public string Id { get; } = id;
     public SampleJobOptions Options { get; } = options;
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;

@@ -26,12 +26,14 @@ public static class SamplingJobsEndpoints
         [JsonPropertyName("only_hard")] public bool OnlyHard { get; init; }
         [JsonPropertyName("k")] public int K { get; init; } = 8;
         [JsonPropertyName("verifier")] public string? Verifier { get; init; }
-        [JsonPropertyName("temperature")] public double Temperature { get; init; } = 0.7;
-        [JsonPropertyName("top_p")] public double TopP { get; init; } = 1.0;
-        [JsonPropertyName("top_k")] public int TopK { get; init; }
-        [JsonPropertyName("max_new_tokens")] public int MaxNewTokens { get; init; } = 128;
-        [JsonPropertyName("stop")] public string[]? Stop { get; init; }
-        [JsonPropertyName("seed")] public long Seed { get; init; } = 1234;
+        /// <summary>The job's sampling settings (the product's defaults for fields left out); the fields below are views of it.</summary>
+        [JsonIgnore] public SamplingSettings Sampling { get; init; } = SamplingSettings.Defaults;
+        [JsonPropertyName("temperature")] public double Temperature { get => Sampling.Temperature; init => Sampling = Sampling with { Temperature = value }; }
+        [JsonPropertyName("top_p")] public double TopP { get => Sampling.TopP; init => Sampling = Sampling with { TopP = value }; }
+        [JsonPropertyName("top_k")] public int TopK { get => Sampling.TopK; init => Sampling = Sampling with { TopK = value }; }
+        [JsonPropertyName("max_new_tokens")] public int MaxNewTokens { get => Sampling.MaxNewTokens; init => Sampling = Sampling with { MaxNewTokens = value }; }
+        [JsonPropertyName("stop")] public string[]? Stop { get => [.. Sampling.StopStrings]; init => Sampling = Sampling with { StopStrings = value ?? [] }; }
+        [JsonPropertyName("seed")] public long Seed { get => Sampling.Seed; init => Sampling = Sampling with { Seed = value }; }
         [JsonPropertyName("resume")] public bool Resume { get; init; }
         [JsonPropertyName("run_id")] public string? RunId { get; init; }
     }
@@ -80,12 +82,10 @@ public static class SamplingJobsEndpoints
             {
                 Model = "(served model)", Prompts = prompts, OutDir = output, Hardness = hardness, OnlyHard = body.OnlyHard, K = body.K,
                 Verifier = verifier, Resume = body.Resume, RunId = body.RunId ?? "",
-                Sampling = new SamplingSettings
-                {
-                    Temperature = body.Temperature, TopP = body.TopP, TopK = body.TopK, MaxNewTokens = body.MaxNewTokens,
-                    StopStrings = body.Stop ?? [], Seed = body.Seed,
-                },
+                Sampling = body.Sampling,
             };
+            // The settings' one validator, naming the field as the body spells it; then the job's own options.
+            if (body.Sampling.Problem() is { } problem) throw ApiError.BadRequest(problem.ForKey(), problem.Field);
             options.Validate();
             var job = jobs.Start(options)
                 ?? throw new ApiError(StatusCodes.Status429TooManyRequests, $"{o.MaxSamplingJobs} sampling jobs are unfinished; wait for one to end", "requests", null, "rate_limit_exceeded");
