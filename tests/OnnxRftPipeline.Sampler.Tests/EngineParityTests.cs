@@ -216,6 +216,37 @@ public sealed class EngineParityTests(EngineModelsFixture models) : IClassFixtur
         Assert.Contains("'big'", refused.Message);
     }
 
+    // GenAI samples from processed scores; the logits output read after each step must still be the model's raw logits, so
+    // a sampled candidate's logprobs equal the untempered log-softmax of one full forward pass over prompt + tokens.
+    [Fact]
+    public void Genai_sampled_logprobs_are_the_models_untempered_logprobs_of_the_drawn_tokens()
+    {
+        var dir = models.Dir("tiny-standard");
+        var s = new SamplingSettings { Temperature = 0.5, TopK = 5, TopP = 0.9, MaxNewTokens = 10, Seed = 2 };
+        var got = Run("genai", dir, Prompts(2, Texts[0], Texts[1]), s);
+        using var decoder = OnnxDecoder.Open(ModelFolder.Load(dir), threads: 1);
+        int v = decoder.VocabSize, checkedTokens = 0;
+        foreach (var g in got)
+        {
+            var prompt = PromptFormat.EncodePrompt(Tok, Texts[int.Parse(g.PromptId[1..])]);
+            var seq = prompt.Concat(g.Tokens).Select(x => (long)x).ToArray();
+            int n = seq.Length;
+            using var ids = OrtValue.CreateTensorValueFromMemory(seq, [1, n]);
+            using var mask = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, n).ToArray(), [1, n]);
+            using var pos = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), [1, n]);
+            using var outputs = decoder.RunWithoutPast(ids, mask, pos);
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            for (int j = 0; j < g.Tokens.Length; j++)
+            {
+                var row = logits.Slice((prompt.Length - 1 + j) * v, v).ToArray();
+                double max = row.Max(), logZ = Math.Log(row.Sum(x => Math.Exp(x - max))) + max;
+                Assert.Equal(row[g.Tokens[j]] - logZ, g.TokenLogprobs[j], 1e-4);
+                checkedTokens++;
+            }
+        }
+        Assert.True(checkedTokens >= 10);
+    }
+
     [Fact]
     public void Cuda_on_the_native_engine_is_an_error_naming_the_missing_provider()
     {
