@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>(
 {
     ["train"] = ("tokens/s and MFU of training a preset (fp32 matmul peak measured in the same run)", TrainBench.Run),
     ["serve"] = ("generator service tokens/s with concurrent clients vs offline batched sampling, p50/p99 latency, RSS growth under load", ServeBench.Run),
+    ["engines"] = ("native engine vs onnxruntime-genai tokens/s, K = 8: short task prompts and a shared 512-token context; threads 1, 2 and with a competing process", EnginesBench.Run),
     ["sample"] = ("ONNX Runtime decode tokens/s vs no cache and TorchSharp, FLOP share, shared vs separate prefill", SampleBench.Run),
     ["import"] = ("a Qwen2.5-0.5B-shaped HF checkpoint (random bf16 weights): export time and peak RSS, decode tokens/s and time outside ORT, one training step", ImportBench.Run),
     ["train-quality"] = ("exact match of a preset on a held-out addition split after a time budget", TrainQualityBench.Run),
