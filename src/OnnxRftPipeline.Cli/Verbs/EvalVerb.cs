@@ -17,15 +17,16 @@ public static class EvalVerb
         // pass@k's samples: temperature, length and seed (greedy pass@1 uses the same length); the engine's other settings keep their defaults.
         var sampling = new SamplingFlags(f => [f.Temperature, f.MaxNewTokens, f.Seed]);
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
+        var engine = new EngineFlags();
         var overwrite = Opt.Flag("--overwrite", "Replace an existing output folder.");
         var cmd = new Command("eval", "Evaluate a model: greedy pass@1 and pass@k, to JSON and Parquet.")
-            .With([model, data, verifier, outDir, k, .. sampling.Options, threads, overwrite]);
+            .With([model, data, verifier, outDir, k, .. sampling.Options, threads, .. engine.Options, overwrite]);
         cmd.SetAction(async (p, ct) =>
         {
             var o = new EvalOptions
             {
                 Model = p.GetValue(model)!, Data = p.GetValue(data)!, Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, K = p.GetValue(k),
-                Sampling = sampling.Read(p), Threads = p.GetValue(threads),
+                Sampling = sampling.Read(p), Threads = p.GetValue(threads), Engine = engine.ReadEngine(p), Device = engine.ReadDevice(p),
                 Overwrite = p.GetValue(overwrite),
             };
             EvalStage.Render(await EvalStage.RunAsync(o, ct), o.OutDir);

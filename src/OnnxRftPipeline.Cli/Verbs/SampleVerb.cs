@@ -1,5 +1,7 @@
 using System.CommandLine;
 using OnnxRftPipeline.Cli.Stages;
+using OnnxRftPipeline.Contracts.Runtime;
+using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Jobs;
 using Spectre.Console;
 
@@ -26,8 +28,9 @@ public static class SampleVerb
         var perPart = Opt.With("--prompts-per-part", 32, "Prompts per part file (the unit of resumption).");
         var batch = Opt.With("--max-batch-rows", 64, "Most candidate rows decoded together.");
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
+        var engine = new EngineFlags();
         var cmd = new Command("sample", "Draw K candidates per prompt (hard prompts only with --only-hard), verify and write them.")
-            .With([model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, .. sampling.Options, verifier, outDir, shard, resume, perPart, batch, threads]);
+            .With([model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, .. sampling.Options, verifier, outDir, shard, resume, perPart, batch, threads, .. engine.Options]);
         cmd.SetAction(async (p, ct) =>
         {
             var (index, count) = SampleJobOptions.ParseShard(p.GetValue(shard)!);
@@ -39,8 +42,10 @@ public static class SampleVerb
                 Model = p.GetValue(model) ?? url!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
                 K = p.GetValue(k), Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, ShardIndex = index, ShardCount = count,
                 Resume = p.GetValue(resume), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
-                Sampling = sampling.Read(p),
+                Sampling = sampling.Read(p), Engine = engine.ReadEngine(p), Device = engine.ReadDevice(p),
             };
+            if (url is not null && (options.Engine != EngineKind.Native || options.Device != ComputeDevice.Cpu))
+                throw new UserInputException("--engine and --device choose how this process samples; with --service the service's own engine and device draw the candidates");
             var s = url is null ? await SampleStage.RunAsync(options, ct)
                 : await SampleStage.RunRemoteAsync(options, url, ApiKey(p.GetValue(keyEnv)), p.GetValue(concurrency), ct);
             SampleStage.Render(s);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using OnnxRftPipeline.Contracts.Runtime;
 
 namespace OnnxRftPipeline.Sampler.Engine;
 
@@ -35,7 +36,8 @@ public sealed class OnnxDecoder : IDisposable
     /// </summary>
     public TimeSpan RunTime => TimeSpan.FromSeconds(Interlocked.Read(ref _runTicks) / (double)Stopwatch.Frequency);
 
-    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = true)
+    public OnnxDecoder(string modelPath, int threads = 0, DecoderIo? io = null, bool sharePastPresent = false, bool spinWait = true,
+        ComputeDevice device = ComputeDevice.Cpu)
     {
         io ??= new DecoderIo();
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
@@ -51,6 +53,9 @@ public sealed class OnnxDecoder : IDisposable
         // (mixed at 64). On cores shared with other work the spinning thread competes with the one doing the work
         // (2-2.5x slower steps under load, and it starves TorchSharp in the same process): spinWait = false blocks.
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinWait ? "1" : "0");
+        // cuda: ORT's CUDA provider, or an error naming what is missing. The engine's tensors stay in host memory, so ORT copies
+        // inputs and the cache to the device and back each step: correct, not yet fast (device-resident binding is future work).
+        ExecutionProviders.Append(so, device);
         try { _session = new InferenceSession(modelPath, so); }
         // A truncated, empty or foreign file: ONNX Runtime's protobuf error, said as the file's problem (not a crash).
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"{modelPath}: ONNX Runtime cannot load it ({e.Message.Split('\n')[0]})"); }
@@ -79,10 +84,11 @@ public sealed class OnnxDecoder : IDisposable
     }
 
     /// <summary>A model folder's decoder with the I/O names and cache sharing its genai_config.json declares.</summary>
-    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = true)
+    public static OnnxDecoder Open(OnnxRftPipeline.Contracts.Models.ModelFolder model, int threads = 0, bool spinWait = true,
+        ComputeDevice device = ComputeDevice.Cpu)
     {
         if (threads < 0) throw new ArgumentException($"threads must be 0 (all cores) or more, got {threads}");
-        var d = new OnnxDecoder(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait);
+        var d = new OnnxDecoder(model.ModelPath, threads, model.Decoder.ToDecoderIo(), model.Config.Search.PastPresentShareBuffer, spinWait, device);
         // genai_config.json describes the graph; a folder whose config and graph disagree is refused when opened, naming both.
         var cfgPath = Path.Combine(model.Dir, OnnxRftPipeline.Contracts.Models.GenAiConfig.FileName);
         string? bad = model.Config.Model.VocabSize != d.VocabSize ? $"model.vocab_size {model.Config.Model.VocabSize}, the graph's logits have {d.VocabSize} columns"

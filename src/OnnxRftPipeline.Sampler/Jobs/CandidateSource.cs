@@ -42,7 +42,7 @@ public sealed class LocalCandidateSource : ICandidateSource
     public LocalCandidateSource(ModelFolder model, SampleJobOptions o)
     {
         this.model = model;
-        engine = GenerationEngines.Open(model, o.Threads, o.MaxBatchRows);
+        engine = GenerationEngines.Open(model, o.EngineSettings);
     }
 
     public string ModelName => model.Info.ModelName;

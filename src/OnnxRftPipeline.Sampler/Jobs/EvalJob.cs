@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Models;
+using OnnxRftPipeline.Contracts.Runtime;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Verifiers;
 using OnnxRftPipeline.Sampler.Engine;
@@ -26,6 +27,8 @@ public sealed record EvalOptions
     public long Seed { get => Sampling.Seed; init => Sampling = Sampling with { Seed = value }; }
     public int Threads { get; init; }
     public int MaxBatchRows { get; init; } = 64;
+    public EngineKind Engine { get; init; } = EngineKind.Native;
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
     public bool Overwrite { get; init; }
 }
 
@@ -60,7 +63,7 @@ public static class EvalJob
         var model = ModelFolder.Open(o.Model);
         var verifier = VerifierFactory.Create(o.Verifier);
         var data = (await PartFiles.ReadAllAsync<SftExample>(o.Data, ct)).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
-        using var engine = GenerationEngines.Open(model, o.Threads, o.MaxBatchRows);
+        using var engine = GenerationEngines.Open(model, new EngineSettings { Engine = o.Engine, Device = o.Device, Threads = o.Threads, MaxBatchRows = o.MaxBatchRows });
         IGenerationEngine generator = engine.Engine;
         long tokens = 0;
         int total = data.Count * (o.K > 1 ? 2 : 1), done = 0;
@@ -109,7 +112,8 @@ public static class EvalJob
         var summary = new EvalSummary(modelName, model.Info.ModelVersion, Path.GetFullPath(o.Data), verifier.Spec, data.Count,
             data.Count == 0 ? 0 : rows.Count(r => r.K == 1 && r.Correct) / (double)data.Count, o.K, passAtK, tokens, watch.Elapsed.TotalSeconds);
         var lineage = new Lineage { RunId = "", Producer = "rft eval", ModelVersion = model.Info.ModelVersion, Seed = o.Seed }
-            .WithSettings(new { k = o.K, temperature = o.Temperature, max_new_tokens = o.MaxNewTokens, verifier = verifier.Spec }).ToMetadata();
+            .WithSettings(new { k = o.K, temperature = o.Temperature, max_new_tokens = o.MaxNewTokens, verifier = verifier.Spec,
+                engine = EngineKinds.Name(o.Engine), device = ComputeDevices.Name(o.Device) }).ToMetadata();
         await StagedFolder.WriteAsync(o.OutDir, async dir =>
         {
             await PartFiles.WritePartAsync(Path.Combine(dir, "results"), 0, rows, lineage, ct);

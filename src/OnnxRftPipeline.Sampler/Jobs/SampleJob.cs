@@ -32,7 +32,7 @@ public static class SampleJob
         var verifier = VerifierFactory.Create(o.Verifier);
         var prompts = await SelectPromptsAsync(o, ct);
         var manifest = ShardManifest.OpenOrCreate(o, source.ModelName, source.ModelVersion, source.Where, prompts.Count);
-        var settingsJson = new SampledWith(o.K, o.Sampling, source.Where).ToJson();
+        var settingsJson = new SampledWith(o.K, o.Sampling, source.Where, o.Engine, o.Device).ToJson();
 
         int done = 0, resumed = 0, withAccepted = 0;
         long candidates = 0, distinct = 0, accepted = 0, tokens = 0;

@@ -1,3 +1,5 @@
+using OnnxRftPipeline.Contracts.Runtime;
+using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Sampler.Jobs;
@@ -25,7 +27,13 @@ public sealed record SampleJobOptions
     public int PromptsPerPart { get; init; } = 32;
     public int MaxBatchRows { get; init; } = 64;
     public int Threads { get; init; }
+    /// <summary>native (default) or genai; recorded with the candidates, since under sampling the engines draw different ones.</summary>
+    public EngineKind Engine { get; init; } = EngineKind.Native;
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
     public string RunId { get; init; } = "";
+
+    /// <summary>How the local engine runs for this job.</summary>
+    public EngineSettings EngineSettings => new() { Engine = Engine, Device = Device, Threads = Threads, MaxBatchRows = MaxBatchRows };
 
     public void Validate()
     {
