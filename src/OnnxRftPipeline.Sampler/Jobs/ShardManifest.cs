@@ -32,6 +32,9 @@ sealed class ShardManifest
         Directory.CreateDirectory(o.OutDir);
         var path = Path.Combine(o.OutDir, $"_sampling-s{o.ShardIndex:D3}of{o.ShardCount:D3}.json");
         var ours = Directory.GetFiles(o.OutDir, $"part-s{o.ShardIndex:D3}of{o.ShardCount:D3}-*.parquet");
+        // Temp parts of this shard can only be a killed writer's (the caller holds the shard's lock): they would never be renamed.
+        foreach (var orphan in Directory.GetFiles(o.OutDir, $".part-s{o.ShardIndex:D3}of{o.ShardCount:D3}-*{Contracts.Data.PartFiles.TempSuffix}"))
+            File.Delete(orphan);
         if (o.Overwrite)
         {
             // --overwrite: this shard's earlier parts and manifest go; other shards' files in a shared folder stay.
