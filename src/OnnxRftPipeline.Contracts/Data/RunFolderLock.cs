@@ -70,8 +70,16 @@ public sealed class RunFolderLock : IDisposable
     /// <summary>What the owner file says about the holder ("pid N, started …"), or that it does not say.</summary>
     static string Holder(string path)
     {
-        try { return File.ReadAllText(path + ".owner").Trim(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "pid unknown: no owner note yet"; }
+        // A holder writes its note just after taking the lock: a process refused in that instant waits briefly for it.
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return File.ReadAllText(path + ".owner").Trim(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (attempt == 20) return "pid unknown: it left no owner note";
+                Thread.Sleep(25);
+            }
+        }
     }
 
     /// <summary>Releases the lock. The lock file stays (see the class note); the owner note goes, so no later message names a finished pid.</summary>
