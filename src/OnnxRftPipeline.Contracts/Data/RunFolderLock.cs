@@ -51,7 +51,7 @@ public sealed class RunFolderLock : IDisposable
         catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
         {
             throw UserError.Mark(new IOException(
-                $"{folder}: this {what} is in use by another rft process ({Holder(path)}); one writer at a time — wait for it to finish, or stop it " +
+                $"{folder}: this {what} is in use by another writer ({Holder(path)}); one writer at a time — wait for it to finish, or stop it " +
                 "(a killed process's lock is released by the OS, so the same command then resumes)", e));
         }
         try
