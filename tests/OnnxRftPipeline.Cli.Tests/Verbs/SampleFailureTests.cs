@@ -81,6 +81,24 @@ public sealed class SampleFailureTests : IDisposable
         Assert.Equal(2, Parts(outDir).Length);
     }
 
+    [Theory]
+    [InlineData("sleep 30", ",timeout=1", "timed out")]   // hangs past its timeout
+    [InlineData("echo garbage", "", "garbage")]           // prints no score
+    public async Task A_cmd_verifier_that_hangs_or_prints_garbage_leaves_nothing(string body, string options, string expected)
+    {
+        var script = Path.Combine(_dir, "verifier.sh");
+        await File.WriteAllTextAsync(script, $"#!/bin/sh\n{body}\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var prompts = await Prompts("answers", 2, answers: true);
+        var outDir = Path.Combine(_dir, "out");
+        var (code, error) = await Sample(_model, prompts, outDir, $"cmd:path={script}{options}");
+        Assert.Equal(CliHost.BadInput, code);
+        AssertOneLine(error);
+        Assert.Contains(expected, error, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(Manifests(outDir));
+        Assert.Equal(CliHost.Ok, (await Sample(_model, prompts, outDir, "numeric", "--resume")).Code);
+    }
+
     [Fact]
     public async Task A_one_megabyte_prompt_fails_the_job_and_leaves_nothing()
     {
