@@ -42,7 +42,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
 
     public async Task<CycleResult> RunAsync(CancellationToken ct)
     {
-        var stages = Open(spin: cfg.SpinStages != 0);
+        using var stages = Open(spin: cfg.SpinStages != 0);
         var shared = await SharedStagesAsync(stages, ct);
         var arm = await ArmAsync(stages, shared, MainArm, ct);
         var probeEval = await EvalAsync(stages, shared, "eval-probe", "models/probe/v1", "eval/probe", ct);
@@ -66,14 +66,27 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
     /// <summary>What one arm produced (its eval, samples, build, cost); the report shows it as a Report.ArmResult row.</summary>
     public sealed record ArmOutcome(string Name, EvalSummary Eval, SampleSummary? Sample, BuildSummary? Build, double Seconds, int TrainingRows);
 
-    /// <summary>Checks the whole config (SPIN's fields too when <paramref name="spin"/>) before any stage runs, then opens the run folder.</summary>
+    /// <summary>
+    /// Checks the whole config (SPIN's fields too when <paramref name="spin"/>) before any stage runs, then takes the run folder's
+    /// one-writer lock (a second `rft cycle` on it is refused, naming this process) and opens its manifest. The caller disposes the
+    /// returned runner to release the lock.
+    /// </summary>
     internal StageRunner Open(bool spin = false)
     {
         if (spin) SpinStages.Check(cfg);
         ServiceSampling.Check(cfg);
         cfg.Validate();
-        var manifest = RunManifest.Open(RunDir, cfg);
-        return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting };
+        var held = RunFolderLock.Acquire(RunDir);
+        try
+        {
+            var manifest = RunManifest.Open(RunDir, cfg);
+            return new StageRunner(RunDir, manifest, cfg.StageRetries) { OnStageStarting = OnStageStarting, Lock = held };
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
     }
 
     internal async Task<Shared> SharedStagesAsync(StageRunner stages, CancellationToken ct)

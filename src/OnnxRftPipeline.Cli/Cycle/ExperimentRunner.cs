@@ -49,7 +49,7 @@ public sealed class ExperimentRunner(string runDir, CycleConfig cfg, bool includ
     public async Task<IReadOnlyList<ExperimentArmRow>> RunAsync(CancellationToken ct)
     {
         var cycle = new CycleRunner(runDir, cfg) { OnStageStarting = OnStageStarting };
-        var stages = cycle.Open(spin: includeSpin);
+        using var stages = cycle.Open(spin: includeSpin);
         var shared = await cycle.SharedStagesAsync(stages, ct);
         var rows = new List<ExperimentArmRow>();
         foreach (var (spec, description) in Arms())

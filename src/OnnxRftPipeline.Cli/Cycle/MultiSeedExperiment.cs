@@ -22,6 +22,8 @@ public sealed class MultiSeedExperiment(string runDir, CycleConfig cfg, IReadOnl
     {
         if (seeds.Count < 2) throw new ArgumentException($"--seeds needs at least two seeds, got {seeds.Count}");
         if (seeds.Distinct().Count() != seeds.Count) throw new ArgumentException($"--seeds has a seed twice: {string.Join(",", seeds)}");
+        // The top folder's lock (the table across seeds); each seed-N/ experiment takes its own as it runs.
+        using var held = RunFolderLock.Acquire(runDir);
         var results = new List<(int, IReadOnlyList<ExperimentArmRow>)>();
         foreach (var seed in seeds)
         {

@@ -13,10 +13,15 @@ public sealed class TransientStageException(string message, Exception? inner = n
 /// Runs a cycle's stages in order against a manifest. A stage whose record says done, whose outputs exist and
 /// whose inputs have the same checksums is skipped; anything else runs (again). Transient failures are retried
 /// with exponential backoff (Polly); a permanent one marks the stage failed, saves the manifest and stops,
-/// leaving finished stages intact.
+/// leaving finished stages intact. Disposing it releases the run folder's lock, when it was given one.
 /// </summary>
-public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetries = 2, TimeSpan? baseDelay = null)
+public sealed class StageRunner(string runDir, RunManifest manifest, int maxRetries = 2, TimeSpan? baseDelay = null) : IDisposable
 {
+    /// <summary>The run folder's one-writer lock, held from before the manifest was read until the run ends (<see cref="Dispose"/>).</summary>
+    public OnnxRftPipeline.Contracts.Data.RunFolderLock? Lock { get; init; }
+
+    public void Dispose() => Lock?.Dispose();
+
     readonly ResiliencePipeline _retry = RetryPipeline(maxRetries, baseDelay);
 
     static ResiliencePipeline RetryPipeline(int maxRetries, TimeSpan? baseDelay)

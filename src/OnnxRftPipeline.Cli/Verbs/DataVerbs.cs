@@ -25,8 +25,8 @@ public static class DataVerbs
         var outDir = Opt.Required<string>("--out", "Output folder for the sft_examples parts.");
         var prompt = Opt.With("--prompt-field", d.PromptField, "Field holding the prompt.");
         var response = Opt.With("--response-field", d.ResponseField, "Field holding the demonstration response.");
-        var answer = Opt.Optional<string>("--answer-field", "Field holding the verifiable final answer (optional).");
-        var id = Opt.Optional<string>("--id-field", "Field holding the example id (default: a stable hash of prompt and response).");
+        var answer = Opt.Optional<string>("--answer-field", $"Field holding the verifiable final answer (default: the first column named {string.Join(", ", ColumnMapping.AnswerNames)}, any case; none: no answers).");
+        var id = Opt.Optional<string>("--id-field", $"Field holding the example id (default: the first column named {string.Join(", ", ColumnMapping.IdNames)}, any case, else a stable hash of prompt and response; none: always the hash).");
         var task = Opt.With("--task", d.Task, "Task name written on every row.");
         var source = Opt.Optional<string>("--source", "Source written on every row (default: the input file name).");
         var format = Opt.With("--format", d.Format, "auto | jsonl | csv.");
@@ -38,15 +38,22 @@ public static class DataVerbs
         {
             var r = await DataImporter.ImportAsync(p.GetValue(from)!, p.GetValue(outDir)!, new ImportOptions
             {
-                PromptField = p.GetValue(prompt)!, ResponseField = p.GetValue(response)!, AnswerField = p.GetValue(answer),
-                IdField = p.GetValue(id), Task = p.GetValue(task)!, Source = p.GetValue(source), Format = p.GetValue(format),
+                PromptField = p.GetValue(prompt)!, ResponseField = p.GetValue(response)!, AnswerField = NoneIsNoField(p.GetValue(answer)),
+                IdField = NoneIsNoField(p.GetValue(id)), Task = p.GetValue(task)!, Source = p.GetValue(source), Format = p.GetValue(format),
                 RowsPerPart = p.GetValue(rowsPerPart), Overwrite = p.GetValue(overwrite),
             }, ct);
+            // Which column became which field, so a silently unmapped (or wrongly mapped) answer column shows here, not at sampling.
+            foreach (var c in r.Columns)
+                AnsiConsole.MarkupLineInterpolated($"  {c.Field,-8} ← {(c.Column is null ? "—" : $"'{c.Column}'")} ({c.How})");
+            if (r.Ignored.Count > 0) AnsiConsole.MarkupLineInterpolated($"  ignored columns: {string.Join(", ", r.Ignored)}");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]imported[/] {r.Rows} rows into {r.Parts.Count} part(s) in {r.OutputDir}");
             return CliHost.Ok;
         });
         return cmd;
     }
+
+    /// <summary>`none` on the command line: take no column for the field, not even one with a conventional name.</summary>
+    static string? NoneIsNoField(string? value) => value == "none" ? ImportOptions.NoField : value;
 
     static Command Inspect()
     {

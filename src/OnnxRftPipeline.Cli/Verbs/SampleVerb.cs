@@ -24,13 +24,14 @@ public static class SampleVerb
         var verifier = Opt.Required<string>("--verifier", "Verifier spec, e.g. numeric, exact, regex:pattern=..., cmd:path=...");
         var outDir = Opt.Required<string>("--out", "Output folder for candidates part files (shards may share it).");
         var shard = Opt.With("--shard", "0/1", "This process's shard i/n (prompts split by a hash of their id).");
-        var resume = Opt.Flag("--resume", "Continue a killed job: keep finished parts, generate the rest.");
+        var resume = Opt.Flag("--resume", "Continue a killed or failed job: keep finished parts, generate the rest (same settings; --threads and --max-batch-rows may change).");
+        var overwrite = Opt.Flag("--overwrite", "Replace this shard's earlier parts in --out (e.g. to resample with other settings).");
         var perPart = Opt.With("--prompts-per-part", 32, "Prompts per part file (the unit of resumption).");
         var batch = Opt.With("--max-batch-rows", 64, "Most candidate rows decoded together.");
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
         var engine = new EngineFlags();
         var cmd = new Command("sample", "Draw K candidates per prompt (hard prompts only with --only-hard), verify and write them.")
-            .With([model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, .. sampling.Options, verifier, outDir, shard, resume, perPart, batch, threads, .. engine.Options]);
+            .With([model, service, keyEnv, concurrency, prompts, hardness, onlyHard, k, .. sampling.Options, verifier, outDir, shard, resume, overwrite, perPart, batch, threads, .. engine.Options]);
         cmd.SetAction(async (p, ct) =>
         {
             var (index, count) = SampleJobOptions.ParseShard(p.GetValue(shard)!);
@@ -41,7 +42,7 @@ public static class SampleVerb
             {
                 Model = p.GetValue(model) ?? url!, Prompts = p.GetValue(prompts)!, Hardness = p.GetValue(hardness), OnlyHard = p.GetValue(onlyHard),
                 K = p.GetValue(k), Verifier = p.GetValue(verifier)!, OutDir = p.GetValue(outDir)!, ShardIndex = index, ShardCount = count,
-                Resume = p.GetValue(resume), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
+                Resume = p.GetValue(resume), Overwrite = p.GetValue(overwrite), PromptsPerPart = p.GetValue(perPart), MaxBatchRows = p.GetValue(batch), Threads = p.GetValue(threads),
                 Sampling = sampling.Read(p), Engine = engine.ReadEngine(p), Device = engine.ReadDevice(p),
             };
             if (url is not null && (options.Engine != EngineKind.Native || options.Device != ComputeDevice.Cpu))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OnnxRftPipeline.Cli.Stages;
+using OnnxRftPipeline.Contracts.Data;
 using OnnxRftPipeline.Contracts.Text;
 using OnnxRftPipeline.Trainer.Data;
 using OnnxRftPipeline.Trainer.Model;
@@ -57,7 +58,7 @@ public static class TrainVerb
                     Preset = p.GetValue(preset)!, Resume = p.GetValue(resume), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                     LearningRate = p.GetValue(lr), BatchSize = p.GetValue(batch), SaveEverySteps = p.GetValue(saveEvery),
                 };
-                TrainStage.Render(await TrainStage.RunSpinAsync(spin, ct));
+                using (RunFolderLock.Acquire(spin.OutDir)) TrainStage.Render(await TrainStage.RunSpinAsync(spin, ct));
                 return CliHost.Ok;
             }
             if (p.GetValue(pairs) is not null || p.GetValue(reference) is not null)
@@ -74,6 +75,8 @@ public static class TrainVerb
                 PromptTemplate = p.GetValue(promptTemplate) is { } t ? PromptTemplate.Parse(t, "--prompt-template") : null,
             };
             if (options.InitCheckpoint is not null) ExportStage.ReportUnrenderedChatTemplate(options.InitCheckpoint);
+            // One writer per run folder, for the whole run (taken once the arguments are known good): a second `rft train --out` is refused at once.
+            using var held = RunFolderLock.Acquire(options.OutDir);
             TrainStage.Render(await TrainStage.RunAsync(options, ct));
             return CliHost.Ok;
         });

@@ -28,10 +28,14 @@ public static class SampleJob
     public static async Task<SampleSummary> RunAsync(SampleJobOptions o, ICandidateSource source, IProgress<SampleProgress>? progress = null, CancellationToken ct = default)
     {
         o.Validate();
+        // One writer per shard of an output folder (shards of one job may share it): a second process is refused, naming this one.
+        using var held = RunFolderLock.Acquire(o.OutDir, $"s{o.ShardIndex:D3}of{o.ShardCount:D3}", $"output folder's shard {o.ShardIndex}/{o.ShardCount}");
         var watch = Stopwatch.StartNew();
         var verifier = VerifierFactory.Create(o.Verifier);
         var prompts = await SelectPromptsAsync(o, ct);
         var manifest = ShardManifest.OpenOrCreate(o, source.ModelName, source.ModelVersion, source.Where, prompts.Count);
+        // A job that fails (or is cancelled) before its first part leaves no manifest behind to refuse the corrected rerun.
+        using var cleanup = manifest.RemoveUnlessUsed();
         var settingsJson = new SampledWith(o.K, o.Sampling, source.Where, o.Engine, o.Device).ToJson();
 
         int done = 0, resumed = 0, withAccepted = 0;

@@ -23,6 +23,8 @@ public sealed record SampleJobOptions
     public int ShardCount { get; init; } = 1;
     /// <summary>Continue a killed job: finished part files are kept, the rest is generated.</summary>
     public bool Resume { get; init; }
+    /// <summary>Replace this shard's earlier parts and manifest (other shards' files in a shared folder stay).</summary>
+    public bool Overwrite { get; init; }
     /// <summary>Prompts per part file: the unit of resumption.</summary>
     public int PromptsPerPart { get; init; } = 32;
     public int MaxBatchRows { get; init; } = 64;
@@ -42,6 +44,7 @@ public sealed record SampleJobOptions
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount)
             throw new ArgumentException($"--shard must be i/n with 0 <= i < n, got {ShardIndex}/{ShardCount}");
         if (OnlyHard && Hardness is null) throw new ArgumentException("--only-hard needs --hardness DIR");
+        if (Resume && Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other: continue the shard's parts or replace them");
         if (PromptsPerPart < 1) throw new ArgumentException($"--prompts-per-part must be >= 1, got {PromptsPerPart}");
         if (MaxBatchRows < 1) throw new ArgumentException($"--max-batch-rows must be >= 1, got {MaxBatchRows}");
         if (Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {Threads}");

@@ -7,7 +7,8 @@ using OnnxRftPipeline.Contracts.Data;
 namespace OnnxRftPipeline.Tasks.Import;
 
 /// <summary>
-/// Imports a JSON Lines or CSV file as an sft_examples dataset (a folder of part files). All parts are
+/// Imports a JSON Lines or CSV file as an sft_examples dataset (a folder of part files), mapping columns as
+/// <see cref="ColumnMapping"/> decides (conventional answer and id names by default). All parts are
 /// written to a temp folder beside the destination and moved into place only when every record is valid,
 /// so a failed import leaves nothing behind. Errors are <see cref="DataContractException"/>s naming the
 /// file, line or row, and field.
@@ -25,10 +26,12 @@ public static class DataImporter
 
         var format = RecordSource.Resolve(inputFile, options.Format);
         var source = options.Source ?? Path.GetFileName(inputFile);
+        // The columns are decided once, from the first record's names, and then hold for every record (as given ones would).
+        var columns = ColumnMapping.Resolve(options, RecordSource.Read(inputFile, format).FirstOrDefault()?.Columns ?? []);
         var settings = new
         {
             Input = Path.GetFileName(inputFile), Format = format.ToString().ToLowerInvariant(),
-            options.PromptField, options.ResponseField, options.AnswerField, options.IdField,
+            PromptField = columns.Prompt, ResponseField = columns.Response, AnswerField = columns.Answer, IdField = columns.Id,
             options.Task, Source = source, options.RowsPerPart,
         };
         var settingsJson = JsonSerializer.Serialize(settings, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
@@ -51,11 +54,12 @@ public static class DataImporter
                 foreach (var record in RecordSource.Read(inputFile, format))
                 {
                     ct.ThrowIfCancellationRequested();
-                    var example = ToExample(record, options, source);
+                    var example = ToExample(record, columns, options.Task, source);
                     if (!firstSeen.TryAdd(example.Id, record.Location))
-                        throw new DataContractException(options.IdField is null
+                        throw new DataContractException(columns.Id is null
                             ? $"{record.Location}: same prompt and response as {firstSeen[example.Id]} (duplicate id '{example.Id}')."
-                            : $"{record.Location}: duplicate id '{example.Id}' in field '{options.IdField}' (first at {firstSeen[example.Id]}).");
+                            : $"{record.Location}: duplicate id '{example.Id}' in field '{columns.Id}' (first at {firstSeen[example.Id]})" +
+                              (columns.ByConvention("id") ? "; the column was taken as the id by its name: pass --id-field none to hash ids instead." : "."));
                     await writer.AddAsync(example, ct);
                 }
                 if (writer.RowCount == 0) throw new DataContractException($"{inputFile}: no records to import.");
@@ -63,7 +67,7 @@ public static class DataImporter
                 rows = writer.RowCount;
             }
             MoveIntoPlace(temp, output);
-            return new ImportResult(output, rows, PartFiles.ExistingParts(output), lineage);
+            return new ImportResult(output, rows, PartFiles.ExistingParts(output), lineage, columns.Fields, columns.Ignored);
         }
         catch
         {
@@ -72,23 +76,35 @@ public static class DataImporter
         }
     }
 
-    static SftExample ToExample(InputRecord r, ImportOptions o, string source)
+    static SftExample ToExample(InputRecord r, ColumnMapping.Resolved c, string task, string source)
     {
-        var prompt = Required(r, o.PromptField, "prompt");
-        var response = Required(r, o.ResponseField, "response");
-        var answer = o.AnswerField is null ? null : r.Get(o.AnswerField, numberAllowed: true);
+        var prompt = Required(r, c.Prompt, "prompt");
+        var response = Required(r, c.Response, "response");
+        var answer = c.Answer is null ? null : Conventional(r, c, "answer", () => r.Get(c.Answer, numberAllowed: true));
         string id;
-        if (o.IdField is null) id = StableId(prompt, response);
+        if (c.Id is null) id = StableId(prompt, response);
         else
         {
-            id = r.Get(o.IdField, numberAllowed: true) ?? throw new DataContractException($"{r.Location}: field '{o.IdField}' (id) is null.");
-            if (id.Trim().Length == 0) throw new DataContractException($"{r.Location}: field '{o.IdField}' (id) is empty.");
+            id = Conventional(r, c, "id", () => r.Get(c.Id, numberAllowed: true)) ?? throw new DataContractException($"{r.Location}: field '{c.Id}' (id) is null.");
+            if (id.Trim().Length == 0) throw new DataContractException($"{r.Location}: field '{c.Id}' (id) is empty.");
         }
         return new SftExample
         {
             Id = id, Prompt = prompt, Response = response, Answer = string.IsNullOrEmpty(answer) ? null : answer,
-            Task = o.Task, Source = source,
+            Task = task, Source = source,
         };
+    }
+
+    /// <summary>Reads a field; when its column was picked by name, not given, an error says so and how to turn the pick off.</summary>
+    static string? Conventional(InputRecord r, ColumnMapping.Resolved c, string field, Func<string?> read)
+    {
+        if (!c.ByConvention(field)) return read();
+        try { return read(); }
+        catch (DataContractException e)
+        {
+            throw new DataContractException($"{e.Message.TrimEnd('.')} (taken as the {field} by its name, from the first record; " +
+                                            $"pass --{field}-field none to import without it, or --{field}-field NAME).");
+        }
     }
 
     static string Required(InputRecord r, string field, string role)

@@ -7,10 +7,20 @@ public sealed record ImportOptions
 {
     public string PromptField { get; init; } = "prompt";
     public string ResponseField { get; init; } = "response";
-    /// <summary>Field holding the verifiable final answer; none when null. An empty or null value imports as no answer.</summary>
+    /// <summary>
+    /// Field holding the verifiable final answer. Null: the first column with a conventional answer name
+    /// (<see cref="ColumnMapping.AnswerNames"/>), none when there is none; <see cref="NoField"/>: no answers. An empty or null value
+    /// imports as no answer.
+    /// </summary>
     public string? AnswerField { get; init; }
-    /// <summary>Field holding the example id; when null the id is a stable hash of prompt and response.</summary>
+    /// <summary>
+    /// Field holding the example id. Null: the first column with a conventional id name (<see cref="ColumnMapping.IdNames"/>);
+    /// without one, or with <see cref="NoField"/>, the id is a stable hash of prompt and response.
+    /// </summary>
     public string? IdField { get; init; }
+
+    /// <summary>For <see cref="AnswerField"/> and <see cref="IdField"/>: take no column (the command line's `none`).</summary>
+    public const string NoField = "";
     /// <summary>Task name written on every row (selects the verifier).</summary>
     public string Task { get; init; } = "imported";
     /// <summary>Source written on every row; the input file's name when null.</summary>
@@ -27,4 +37,6 @@ public sealed record ImportOptions
 }
 
 /// <summary>What an import wrote.</summary>
-public sealed record ImportResult(string OutputDir, long Rows, IReadOnlyList<string> Parts, OnnxRftPipeline.Contracts.Data.Lineage Lineage);
+/// <param name="Columns">which input column filled each field and why; <paramref name="Ignored"/>: the input's other columns.</param>
+public sealed record ImportResult(string OutputDir, long Rows, IReadOnlyList<string> Parts, OnnxRftPipeline.Contracts.Data.Lineage Lineage,
+    IReadOnlyList<FieldMapping> Columns, IReadOnlyList<string> Ignored);

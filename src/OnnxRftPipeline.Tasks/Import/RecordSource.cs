@@ -10,6 +10,9 @@ internal abstract class InputRecord(string location)
 {
     public string Location { get; } = location;
 
+    /// <summary>The record's column names, in input order.</summary>
+    public abstract IReadOnlyList<string> Columns { get; }
+
     /// <summary>The field's text; null when the field is present but null. Throws when absent or of a type that is not text.</summary>
     public abstract string? Get(string field, bool numberAllowed);
 
@@ -61,6 +64,8 @@ internal static class RecordSource
 
     sealed class JsonRecord(string location, JsonElement root) : InputRecord(location)
     {
+        public override IReadOnlyList<string> Columns => root.EnumerateObject().Select(p => p.Name).ToList();
+
         public override string? Get(string field, bool numberAllowed)
         {
             if (!root.TryGetProperty(field, out var v))
@@ -117,6 +122,8 @@ internal static class RecordSource
 
     sealed class CsvRecord(string location, Dictionary<string, int> columns, string[] fields) : InputRecord(location)
     {
+        public override IReadOnlyList<string> Columns => columns.OrderBy(c => c.Value).Select(c => c.Key).ToList();
+
         public override string? Get(string field, bool numberAllowed) => columns.TryGetValue(field, out var i)
             ? fields[i]
             : throw Error($"missing field '{field}' (columns: {string.Join(", ", columns.Keys)}).");
