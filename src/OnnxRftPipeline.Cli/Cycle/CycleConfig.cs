@@ -3,6 +3,8 @@ using OnnxRftPipeline.Export;
 using OnnxRftPipeline.Curation.Selection;
 using OnnxRftPipeline.Curation.NextStage;
 using System.Text.Json.Serialization;
+using OnnxRftPipeline.Contracts.Runtime;
+using OnnxRftPipeline.Sampler.Engine;
 using OnnxRftPipeline.Sampler.Sampling;
 
 namespace OnnxRftPipeline.Cli.Cycle;
@@ -73,6 +75,11 @@ public sealed record CycleConfig
     /// </summary>
     [JsonPropertyName("export_ops")] public string ExportOps { get; init; } = "standard";
     [JsonPropertyName("export_quantize")] public string ExportQuantize { get; init; } = "none";
+    /// <summary>The engine (native, genai) and device (cpu, cuda) the sample and eval stages run on, spelled as on the command line.</summary>
+    [JsonPropertyName("engine")] public string Engine { get; init; } = EngineKinds.Name(EngineKind.Native);
+    [JsonPropertyName("device")] public string Device { get; init; } = ComputeDevices.Name(ComputeDevice.Cpu);
+    public EngineKind EngineKind => EngineKinds.Parse(Engine, "engine");
+    public ComputeDevice ComputeDevice => ComputeDevices.Parse(Device, "device");
     /// <summary>
     /// URL of a running `rft serve`; null = sample the hard prompts locally. The service must watch
     /// <see cref="ServiceModels"/>: the cycle publishes its probe there and samples once the service serves it.
@@ -111,6 +118,7 @@ public sealed record CycleConfig
         if (Sampling.Problem() is { } p) throw new ArgumentException(p.ForKey());
         _ = PromptTemplateOrNull();
         _ = ExportSettings("check");   // parses export_ops and export_quantize
+        _ = (EngineKind, ComputeDevice);
     }
 
     /// <summary>The export_ops / export_quantize settings for a model named <paramref name="name"/>; a bad value throws naming its field.</summary>

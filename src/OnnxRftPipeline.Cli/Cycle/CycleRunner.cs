@@ -137,7 +137,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
                 var options = new SampleJobOptions
                 {
                     Model = stages.Path("models/probe/v1"), Prompts = stages.Path(shared.Train), Hardness = stages.Path(Dir("hardness")), OnlyHard = true,
-                    K = cfg.K, Verifier = shared.Verifier, OutDir = stages.Path(Dir("candidates")), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
+                    K = cfg.K, Verifier = shared.Verifier, OutDir = stages.Path(Dir("candidates")), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId, Engine = cfg.EngineKind, Device = cfg.ComputeDevice,
                     Sampling = cfg.SamplingWith(cfg.Seed),
                 };
                 // With a service configured the same job runs there, on this run's probe (published to the service first).
@@ -183,6 +183,7 @@ public sealed class CycleRunner(string runDir, CycleConfig cfg)
         {
             Model = stages.Path(model), Data = stages.Path(shared.Eval), Verifier = shared.Verifier, OutDir = stages.Path(outDir),
             MaxNewTokens = cfg.MaxNewTokens, Seed = cfg.Seed, Threads = cfg.Threads ?? 0, Overwrite = true,
+            Engine = cfg.EngineKind, Device = cfg.ComputeDevice,
         }, token), ct);
     }
 

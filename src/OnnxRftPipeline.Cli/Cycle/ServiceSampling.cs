@@ -1,3 +1,5 @@
+using OnnxRftPipeline.Contracts.Runtime;
+using OnnxRftPipeline.Sampler.Engine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using OnnxRftPipeline.Cli.Stages;
@@ -49,7 +51,9 @@ internal sealed class ServiceSampling(CycleConfig cfg, TimeSpan serviceWait)
     {
         var version = PublishProbe(stages.Path("models/probe/v1"), Path.GetFullPath(cfg.ServiceModels!), stages.Manifest.RunId);
         await WaitUntilServedAsync(version, ct);
-        return await SampleStage.RunRemoteAsync(options, cfg.Service!, apiKey: null, ServiceConcurrency, ct, requireVersion: version);
+        // The service's own engine and device draw these candidates; the config's engine/device are for the local stages (eval).
+        var remote = options with { Engine = EngineKind.Native, Device = ComputeDevice.Cpu };
+        return await SampleStage.RunRemoteAsync(remote, cfg.Service!, apiKey: null, ServiceConcurrency, ct, requireVersion: version);
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ internal sealed class SpinStages(CycleRunner cycle, CycleConfig cfg)
                 var options = new SampleJobOptions
                 {
                     Model = stages.Path(samplingModel), Prompts = stages.Path(shared.Train), K = cfg.SpinK, Verifier = shared.Verifier,
-                    OutDir = stages.Path(candidates), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId,
+                    OutDir = stages.Path(candidates), Resume = true, Threads = cfg.Threads ?? 0, RunId = shared.RunId, Engine = cfg.EngineKind, Device = cfg.ComputeDevice,
                     Sampling = cfg.SamplingWith(stageSeed),
                 };
                 var r = await SampleStage.RunAsync(options, token);

@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Sampler.Engine;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using OnnxRftPipeline.Service.Hosting;
@@ -22,9 +23,10 @@ public static class ServeVerb
         var timeout = Opt.With("--request-timeout-s", 120, "A request unanswered after this is cancelled (504).");
         var poll = Opt.With("--model-poll-s", 5, "How often models/NAME is checked for a new version.");
         var threads = Opt.With("--threads", 0, "ONNX Runtime intra-op threads (0 = all cores).");
+        var engine = new EngineFlags();
         var logPrompts = Opt.Flag("--log-prompts", "Log prompt and completion text (off by default).");
         var cmd = new Command("serve", "Serve a model over HTTP: OpenAI-compatible /v1/completions, sampling jobs, health and metrics.")
-            .With(model, host, port, keyEnv, dataRoot, batch, window, queue, body, timeout, poll, threads, logPrompts);
+            .With([model, host, port, keyEnv, dataRoot, batch, window, queue, body, timeout, poll, threads, .. engine.Options, logPrompts]);
         cmd.SetAction(async (p, ct) =>
         {
             string? key = null;
@@ -33,12 +35,17 @@ public static class ServeVerb
                 key = Environment.GetEnvironmentVariable(name);
                 if (string.IsNullOrEmpty(key)) throw new UserInputException($"--api-key-env {name}: the environment variable is not set or empty");
             }
+            // The service's continuous batching (requests join between decode steps, sampling jobs share the loop) is the native
+            // engine's; genai has no way to add rows to a running generator (its Engine is C API only and needs a paged graph).
+            if (engine.ReadEngine(p) != EngineKind.Native)
+                throw new UserInputException("--engine genai: rft serve batches requests continuously, which only the native engine can; " +
+                                             "use --engine native (the default), or rft sample/eval --engine genai for batch jobs");
             var options = new ServiceOptions
             {
                 Model = p.GetValue(model)!, Host = p.GetValue(host)!, Port = p.GetValue(port), ApiKey = key, DataRoot = p.GetValue(dataRoot),
                 MaxBatchRows = p.GetValue(batch), BatchWindow = TimeSpan.FromMilliseconds(p.GetValue(window)), QueueCapacity = p.GetValue(queue),
                 MaxRequestBodyBytes = p.GetValue(body), RequestTimeout = TimeSpan.FromSeconds(p.GetValue(timeout)),
-                ModelPollInterval = TimeSpan.FromSeconds(Math.Max(1, p.GetValue(poll))), Threads = p.GetValue(threads), LogPrompts = p.GetValue(logPrompts),
+                ModelPollInterval = TimeSpan.FromSeconds(Math.Max(1, p.GetValue(poll))), Threads = p.GetValue(threads), Device = engine.ReadDevice(p), LogPrompts = p.GetValue(logPrompts),
             };
             await using var service = await ServiceHost.StartAsync(options, ct: ct);
             AnsiConsole.MarkupLineInterpolated($"[green]serving[/] {service.Models.Current.Name}/{service.Models.Current.Version} on {service.BaseAddress} (auth: {(key is null ? "none, loopback only" : "API key")}) — Ctrl+C to stop");

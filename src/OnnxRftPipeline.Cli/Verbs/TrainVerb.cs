@@ -38,11 +38,14 @@ public static class TrainVerb
         var pairs = Opt.Optional<string>("--pairs", "spin: pairs dataset from `rft pairs`.");
         var reference = Opt.Optional<string>("--reference", "spin: checkpoint of the frozen reference model.");
         var beta = Opt.With("--beta", 0.1, "spin: inverse temperature beta of the contrastive loss.");
+        var device = new EngineFlags(offerEngine: false);
         var cmd = new Command("train", "Supervised fine-tuning with loss trajectories (CE or Target-SFT), or SPIN contrastive SFT on pairs.")
-            .With(data, outDir, epochs, preset, init, promptTemplate, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery,
-                pairs, reference, beta);
+            .With([data, outDir, epochs, preset, init, promptTemplate, objective, targetWeight, resume, trajectories, trajEvery, seed, threads, lr, batch, accum, saveEvery,
+                pairs, reference, beta, .. device.Options]);
         cmd.SetAction(async (p, ct) =>
         {
+            // Checked before anything is read or written: cuda is refused with what is missing, never run on the CPU.
+            TrainingDevice.Resolve(device.ReadDevice(p));
             if (p.GetValue(objective) == "spin")
             {
                 if (p.GetValue(data) is not null) throw new UserInputException("--objective spin trains on --pairs, not --data");

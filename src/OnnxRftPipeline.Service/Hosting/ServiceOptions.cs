@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Contracts.Runtime;
 using System.Net;
 
 namespace OnnxRftPipeline.Service.Hosting;
@@ -29,6 +30,8 @@ public sealed record ServiceOptions
     public TimeSpan ModelPollInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>ONNX Runtime intra-op threads (0 = all cores).</summary>
     public int Threads { get; init; }
+    /// <summary>cpu, or cuda: ONNX Runtime's CUDA provider for every model version loaded (an error where it is missing).</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
     /// <summary>Log prompt and completion text (off: only sizes and ids are logged).</summary>
     public bool LogPrompts { get; init; }
     /// <summary>Seconds a 429 tells the client to wait (Retry-After).</summary>

@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Contracts.Runtime;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Sampler.Engine;
 
@@ -28,15 +29,16 @@ public sealed class LoadedModel
         _decoder = decoder;
     }
 
-    public static LoadedModel Load(string versionDir, int threads)
+    public static LoadedModel Load(string versionDir, int threads, ComputeDevice device = ComputeDevice.Cpu)
     {
         var folder = ModelFolder.Load(versionDir);
         // Continuous batching keeps rows right-aligned with masked holes on the left; a graph that updates a shared
         // past/present buffer in place (GroupQueryAttention) takes each row's tokens as one contiguous run instead.
         if (folder.Config.Search.PastPresentShareBuffer)
             throw new NotSupportedException($"{folder.Dir}: genai_config.json declares search.past_present_share_buffer (an in-place KV cache export); " +
-                "the service needs a standard export (rft export --ops Standard)");
-        return new LoadedModel(folder, new OnnxDecoder(folder.ModelPath, threads, folder.Decoder.ToDecoderIo()));
+                "the service needs a standard export (rft export --ops standard)");
+        // Open, not the constructor: the folder's genai_config sizes are checked against the graph, as for rft sample.
+        return new LoadedModel(folder, OnnxDecoder.Open(folder, threads, device: device));
     }
 
     /// <summary>A lease, or null when the model was retired and drained meanwhile (the caller asks the registry again).</summary>

@@ -28,7 +28,7 @@ public sealed class ModelRegistry : BackgroundService
         var path = Path.GetFullPath(options.Model);
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"--model {options.Model}: model folder not found");
         _watchedRoot = ModelFolder.IsModelFolder(path) ? null : path;
-        _current = LoadedModel.Load(_watchedRoot is null ? path : ModelFolder.NewestVersion(path), options.Threads);
+        _current = LoadedModel.Load(_watchedRoot is null ? path : ModelFolder.NewestVersion(path), options.Threads, options.Device);
         _log.LogInformation("serving {Name} version {Version} from {Dir}", _current.Name, _current.Version, _current.Folder.Dir);
     }
 
@@ -56,7 +56,7 @@ public sealed class ModelRegistry : BackgroundService
         catch (Exception e) when (e is IOException or InvalidDataException) { return false; }
         if (newest == Current.Folder.Dir || newest == _failedDir) return false;
         LoadedModel next;
-        try { next = LoadedModel.Load(newest, _options.Threads); }
+        try { next = LoadedModel.Load(newest, _options.Threads, _options.Device); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Whatever is wrong with the new folder (bad JSON, missing file, a graph ORT rejects), the old version keeps serving.
