@@ -9,7 +9,7 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// finishing rules: eos ends the row (not kept in the text), a stop string ends it and is cut from the text, then
 /// max new tokens and the model's context end it with "length". Also the prompt checks both drivers make before a prefill.
 /// </summary>
-sealed class DecodeStep(int vocabSize, ITokenizer tokenizer, int contextLength)
+internal sealed class DecodeStep(int vocabSize, ITokenizer tokenizer, int contextLength)
 {
     readonly TokenSampler _sampler = new(vocabSize);
 
@@ -34,8 +34,17 @@ sealed class DecodeStep(int vocabSize, ITokenizer tokenizer, int contextLength)
     /// <summary>Samples one token for a row and decides whether the row is finished (eos, stop string, length, context).</summary>
     public void Next(DecodeRow row, ReadOnlySpan<float> logits)
     {
+        var (token, logprob) = _sampler.Next(logits, row.Settings, ref row.Rng);
+        Accept(row, token, logprob);
+    }
+
+    /// <summary>
+    /// The finishing rules for a token a row drew (here, or by another engine's sampler: onnxruntime-genai's rows use the same
+    /// rules): counts it, then eos, a stop string (cut from the text), max new tokens and the context end the row.
+    /// </summary>
+    public void Accept(DecodeRow row, int token, double logprob)
+    {
         var s = row.Settings;
-        var (token, logprob) = _sampler.Next(logits, s, ref row.Rng);
         row.Sampled++;
         row.SumLogprob += logprob;
         row.Last = token;

@@ -32,6 +32,20 @@ public sealed class TokenSampler
         return (token, logits[token] - logZ);
     }
 
+    /// <summary>
+    /// The model's untempered log-probability of <paramref name="token"/>, with the same arithmetic as <see cref="Next"/> (for
+    /// an engine that samples elsewhere and reports log-probabilities like this one, e.g. onnxruntime-genai).
+    /// </summary>
+    public static double LogProb(ReadOnlySpan<float> logits, int token)
+    {
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < logits.Length; i++) if (logits[i] > max) max = logits[i];
+        double logZ = 0;
+        for (int i = 0; i < logits.Length; i++) logZ += Math.Exp(logits[i] - max);
+        logZ = Math.Log(logZ) + max;
+        return logits[token] - logZ;
+    }
+
     int Sample(ReadOnlySpan<float> logits, float max, SamplingSettings s, ref SplitMix64 rng)
     {
         int v = logits.Length;

@@ -40,6 +40,8 @@ public sealed class GenAiGenerator : IGenerationEngine, IDisposable
     readonly ITokenizer _tokenizer;
     readonly GenAiOptions _o;
     readonly int _context, _pad, _rowsPerGenerator;
+    /// <summary>The native engine's prompt checks and finishing rules (GenAI draws the tokens, the product ends the rows).</summary>
+    readonly DecodeStep _step;
 
     public GenAiGenerator(ModelFolder folder, GenAiOptions? options = null)
     {
@@ -48,6 +50,7 @@ public sealed class GenAiGenerator : IGenerationEngine, IDisposable
         if (_o.MaxBatchRows < 1) throw new ArgumentException($"genai batch rows must be >= 1, got {_o.MaxBatchRows}");
         _tokenizer = folder.Tokenizer;
         _context = folder.Config.Model.ContextLength;
+        _step = new DecodeStep(folder.Config.Model.VocabSize, _tokenizer, _context);
         _pad = folder.Config.Model.PadTokenId;
         _rowsPerGenerator = Math.Min(_o.MaxBatchRows, GenAiOptions.MaxGeneratorRows);
         // GenAI ends a row on its own eos ids and pads it from then on; the product's rules must see every such end as "eos".
@@ -111,12 +114,10 @@ public sealed class GenAiGenerator : IGenerationEngine, IDisposable
         s.Validate();
         foreach (var p in prompts)
         {
-            if (p.Candidates < 1) throw new ArgumentException($"prompt '{p.PromptId}': candidates must be >= 1");
-            if (p.Tokens.Length == 0) throw new ArgumentException($"prompt '{p.PromptId}' has no tokens");
-            if (p.Tokens.Length >= _context)
-                throw new ArgumentException($"prompt '{p.PromptId}' has {p.Tokens.Length} tokens; the model's context is {_context}");
+            DecodeStep.CheckCandidates(p);
+            _step.CheckPrompt(p);
         }
-        var stops = s.StopStrings.Select(_tokenizer.Encode).Where(t => t.Length > 0).ToArray();
+        var stops = _step.StopTokens(s);
         // Groups are formed and finished in input order, so candidates come out prompt by prompt as the native engine yields them.
         var pending = new Dictionary<int, List<Generation>>();
         int nextPrompt = 0;
@@ -166,21 +167,11 @@ public sealed class GenAiGenerator : IGenerationEngine, IDisposable
         if (group.Count > 0) yield return group;
     }
 
-    sealed class Row(int prompt, int candidate, int promptLength)
-    {
-        public readonly int Prompt = prompt, Candidate = candidate, PromptLength = promptLength;
-        public readonly List<int> Tokens = [];
-        public readonly List<double> TokenLogprobs = [];
-        public int Sampled;
-        public double SumLogprob;
-        public string? Finish;
-    }
-
     IEnumerable<(int Prompt, Generation Result)> Run(IReadOnlyList<PromptRequest> prompts, List<Chunk> group, SamplingSettings s,
         int[][] stops, CancellationToken ct, Action<int>? onTokens)
     {
         var rows = group.SelectMany(c => Enumerable.Range(c.FirstCandidate, c.Count)
-            .Select(k => new Row(c.Prompt, k, prompts[c.Prompt].Tokens.Length))).ToList();
+            .Select(k => new DecodeRow(prompts[c.Prompt], k, s, stops, prompt: c.Prompt))).ToList();
         int b = rows.Count, width = rows.Max(r => r.PromptLength);
         // The longest any row may run by its own rules; the grouping keeps width + steps within the context.
         int steps = rows.Max(r => Math.Min(s.MaxNewTokens, _context - r.PromptLength));
@@ -229,57 +220,20 @@ public sealed class GenAiGenerator : IGenerationEngine, IDisposable
                 // The prefill's logits cover every column: a right-padded row's next token comes from its last real one.
                 int at = seq == 1 ? 0 : row.PromptLength - 1;
                 var rowLogits = logits.Slice((i * seq + at) * v, v);
-                Step(row, next[i], LogSoftmaxAt(rowLogits, next[i]), s, stops);
+                // GenAI drew the token; the log-probability and the finishing rules are the native engine's.
+                _step.Accept(row, next[i], TokenSampler.LogProb(rowLogits, next[i]));
                 sampled++;
                 if (row.Finish is not null) active--;
             }
             onTokens?.Invoke(sampled);
         }
         foreach (var r in rows)
-            yield return (r.Prompt, new Generation(prompts[r.Prompt].PromptId, r.Candidate, r.Tokens.ToArray(), r.Sampled, r.SumLogprob, r.Finish!)
-                { TokenLogprobs = r.TokenLogprobs.ToArray() });
+            yield return (r.Prompt, r.ToGeneration());
     }
 
     /// <summary>One generator's random_seed: a non-negative int (GenAI reads -1 as "random") from the group's first candidate.</summary>
     public static int GroupSeed(long seed, string firstPromptId, int firstCandidate) =>
         (int)(CandidateSeeds.Derive(seed, firstPromptId, firstCandidate) & int.MaxValue);
-
-    /// <summary>The model's (untempered) log-probability of <paramref name="token"/>, computed as <see cref="TokenSampler"/> does.</summary>
-    static double LogSoftmaxAt(ReadOnlySpan<float> logits, int token)
-    {
-        float max = float.NegativeInfinity;
-        for (int i = 0; i < logits.Length; i++) if (logits[i] > max) max = logits[i];
-        double z = 0;
-        for (int i = 0; i < logits.Length; i++) z += Math.Exp(logits[i] - max);
-        return logits[token] - (Math.Log(z) + max);
-    }
-
-    /// <summary>The native engine's finishing rules for one sampled token: eos, stop sequence (cut), max new tokens, context.</summary>
-    void Step(Row row, int token, double logprob, SamplingSettings s, int[][] stops)
-    {
-        row.Sampled++;
-        row.SumLogprob += logprob;
-        if (_tokenizer.StopIds.Contains(token)) { row.Finish = "eos"; return; }
-        row.Tokens.Add(token);
-        row.TokenLogprobs.Add(logprob);
-        foreach (var stop in stops)
-            if (EndsWith(row.Tokens, stop))
-            {
-                row.Tokens.RemoveRange(row.Tokens.Count - stop.Length, stop.Length);
-                row.TokenLogprobs.RemoveRange(row.TokenLogprobs.Count - stop.Length, stop.Length);
-                row.Finish = "stop";
-                return;
-            }
-        if (row.Sampled >= s.MaxNewTokens || row.PromptLength + row.Sampled >= _context) row.Finish = "length";
-    }
-
-    static bool EndsWith(List<int> tokens, int[] suffix)
-    {
-        if (tokens.Count < suffix.Length) return false;
-        for (int i = 0; i < suffix.Length; i++)
-            if (tokens[tokens.Count - suffix.Length + i] != suffix[i]) return false;
-        return true;
-    }
 
     public void Dispose()
     {
