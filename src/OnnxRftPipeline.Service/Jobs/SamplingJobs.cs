@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Service.Hosting;
 using OnnxRftPipeline.Service.Models;
+using OnnxRftPipeline.Service.Security;
 
 namespace OnnxRftPipeline.Service.Jobs;
 
@@ -45,7 +46,9 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, ILogger
             try
             {
                 job.Status = "running";
-                var summary = await SampleJob.RunAsync(job.Options, new Progress(job), linked.Token);
+                // The paths were checked at submit, but the job may have waited while the tree changed: again, now.
+                using var paths = JobPaths.Check(o.DataRoot!, job.Options);
+                var summary = await paths.RunAsync(options => SampleJob.RunAsync(options, new Progress(job), linked.Token));
                 job.Summary = summary;
                 job.Status = "succeeded";
             }
