@@ -18,7 +18,15 @@ public static class CliHost
         var parse = root.Parse(args);
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
+            // System.CommandLine answers SIGTERM (and SIGINT) by cancelling the verb's token and, if the verb has not
+            // returned ProcessTerminationTimeout (2 s) later, returning 143 (130) itself: the process then exits under
+            // whatever is still running. That cut `rft serve`'s drain short (queued requests got connection resets,
+            // exit 143 after ~2.3 s). The serve verb bounds its own shutdown (--shutdown-grace) and handles the signals
+            // itself (the generic host's ConsoleLifetime and its own SIGTERM registration; Ctrl+C via CancelKeyPress
+            // above), so for it the library's handler is off. Other verbs keep it: cancel, then exit within 2 s.
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (parse.CommandResult.Command.Name == Verbs.ServeVerb.Name) config.ProcessTerminationTimeout = null;
+            return await parse.InvokeAsync(config, cts.Token);
         }
         catch (Exception e) when (IsUserError(e))
         {

@@ -129,6 +129,71 @@ public class SamplingJobsTests(ServiceFixture f) : IClassFixture<ServiceFixture>
     }
 
     [Fact]
+    public async Task Paths_swapped_for_a_symlink_while_the_job_waits_are_refused_when_it_runs()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "many"), 300);
+        await WritePrompts(Path.Combine(data, "prompts"), 2);
+        await WritePrompts(Path.Combine(data, "swap", "p"), 2);
+        Directory.CreateDirectory(Path.Combine(data, "jobs", "race"));
+        var outside = Directory.CreateDirectory(Path.Combine(f.Root, "outside-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        await WritePrompts(Path.Combine(outside, "p"), 2);
+        var outsideBefore = Directory.GetFileSystemEntries(outside, "*", SearchOption.AllDirectories).Order().ToList();
+
+        // A long job holds the runner; the two jobs behind it pass the submit-time check.
+        var (s0, longJob, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", new { prompts = "many", output = "long", k = 8, verifier = "numeric", max_new_tokens = 64 });
+        var (s1, raceOut, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", new { prompts = "prompts", output = "jobs/race/x", k = 2, verifier = "numeric", max_new_tokens = 4 });
+        var (s2, raceIn, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", new { prompts = "swap/p", output = "in-out", k = 2, verifier = "numeric", max_new_tokens = 4 });
+        Assert.Equal([202, 202, 202], new[] { s0, s1, s2 });
+        string outId = raceOut.GetProperty("id").GetString()!, inId = raceIn.GetProperty("id").GetString()!;
+        Assert.Equal("queued", (await Get(c, outId)).GetProperty("status").GetString());
+
+        // While they wait, the output's parent and the prompts' parent become links out of the root.
+        Directory.Delete(Path.Combine(data, "jobs", "race"));
+        Directory.CreateSymbolicLink(Path.Combine(data, "jobs", "race"), outside);
+        Directory.Move(Path.Combine(data, "swap"), Path.Combine(data, "swap-old"));
+        Directory.CreateSymbolicLink(Path.Combine(data, "swap"), outside);
+        await c.DeleteAsync($"/v1/sampling-jobs/{longJob.GetProperty("id").GetString()}");
+
+        foreach (var (id, component) in new[] { (outId, "jobs/race"), (inId, "swap") })
+        {
+            await LoadTests.WaitUntil(() => Get(c, id).Result.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", TimeSpan.FromSeconds(60));
+            var done = await Get(c, id);
+            Assert.Equal("failed", done.GetProperty("status").GetString());
+            var error = done.GetProperty("error").GetString()!;
+            Assert.Contains($"'{component}' is now a symbolic link", error);
+        }
+        Assert.Equal(outsideBefore, Directory.GetFileSystemEntries(outside, "*", SearchOption.AllDirectories).Order().ToList());
+        Assert.False(Directory.Exists(Path.Combine(data, "in-out")));
+    }
+
+    [Fact]
+    public async Task A_job_creates_its_output_folder_and_writes_through_it_when_nothing_changed()
+    {
+        var (data, host, c) = await StartAsync();
+        await using var _ = host;
+        using var __ = c;
+        await WritePrompts(Path.Combine(data, "prompts"), 2);
+        var (status, job, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", new { prompts = "prompts", output = "a/b/c", k = 2, verifier = "numeric", max_new_tokens = 4 });
+        Assert.Equal(202, status);
+        var id = job.GetProperty("id").GetString()!;
+        await LoadTests.WaitUntil(() => Get(c, id).Result.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", TimeSpan.FromSeconds(60));
+        var done = await Get(c, id);
+        Assert.True(done.GetProperty("status").GetString() == "succeeded", done.ToString());
+        Assert.Equal(Path.Combine(data, "a", "b", "c"), done.GetProperty("output").GetString());
+        Assert.Equal(4, (await PartFiles.ReadAllAsync<CandidateRow>(Path.Combine(data, "a", "b", "c"))).Sum(r => r.DuplicateCount));
+        // A rerun into the same folder is refused naming the output path, not the descriptor the job wrote through.
+        var (_, again, _) = await Wire.PostAsync(c, "/v1/sampling-jobs", new { prompts = "prompts", output = "a/b/c", k = 2, verifier = "numeric", max_new_tokens = 4 });
+        var againId = again.GetProperty("id").GetString()!;
+        await LoadTests.WaitUntil(() => Get(c, againId).Result.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", TimeSpan.FromSeconds(60));
+        var error = (await Get(c, againId)).GetProperty("error").GetString()!;
+        Assert.Contains(Path.Combine(data, "a", "b", "c"), error);
+        Assert.DoesNotContain("/proc/self/fd", error);
+    }
+
+    [Fact]
     public async Task Without_a_data_root_sampling_jobs_are_disabled()
     {
         var (status, json, _) = await Wire.PostAsync(f.Client, "/v1/sampling-jobs", new { prompts = "p", output = "o", verifier = "numeric" });

@@ -103,6 +103,18 @@ public sealed class BatchScheduler : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Stops taking requests (new ones get 503) and gives the queued and running ones <paramref name="grace"/> to be
+    /// answered; whatever is left then is cancelled (answered 503). Called when the service starts stopping.
+    /// </summary>
+    public void Drain(TimeSpan grace)
+    {
+        Accepting = false;
+        _queue.Writer.TryComplete();
+        try { _abort.CancelAfter(grace); }
+        catch (ObjectDisposedException) { }   // already stopped and disposed
+    }
+
     /// <summary>Stops taking requests and finishes the queued and running ones; if the host gives up waiting, aborts them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {

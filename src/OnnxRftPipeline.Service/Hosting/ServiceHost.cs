@@ -50,8 +50,9 @@ public sealed class ServiceHost : IAsyncDisposable
             k.AddServerHeader = false;
             k.Listen(address, o.Port);
         });
-        // Graceful stop: Kestrel waits for in-flight requests, whose work the scheduler drains, up to this long.
-        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = o.RequestTimeout + TimeSpan.FromSeconds(5));
+        // Graceful stop: Kestrel waits for in-flight requests, whose work the scheduler drains for the grace period
+        // (then cancels, answering 503); the margin lets those 503s be written before Kestrel aborts connections.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = o.EffectiveShutdownGrace + TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(o);
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton<ModelRegistry>();
@@ -63,6 +64,10 @@ public sealed class ServiceHost : IAsyncDisposable
 
         var app = builder.Build();
         Map(app);
+        // The drain starts when stopping starts: the host stops Kestrel (which waits for the in-flight requests) before
+        // it stops the scheduler, so the scheduler's own StopAsync comes too late to bound the wait or to refuse new work.
+        var scheduler = app.Services.GetRequiredService<BatchScheduler>();
+        app.Lifetime.ApplicationStopping.Register(() => scheduler.Drain(o.EffectiveShutdownGrace));
         try { await app.StartAsync(ct); }
         catch
         {

@@ -24,6 +24,13 @@ public sealed record ServiceOptions
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
     /// <summary>A request still unanswered after this is cancelled (its rows stop decoding) and answered 504.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// After a stop signal (SIGTERM, Ctrl+C), how long the accepted requests (queued and running) get to be answered
+    /// before the rest are cancelled with 503. Null: <see cref="RequestTimeout"/>, by which every accepted request has
+    /// its answer anyway (200, or 504 at its own timeout), so the default drains a full queue whatever the model.
+    /// </summary>
+    public TimeSpan? ShutdownGrace { get; init; }
+    public TimeSpan EffectiveShutdownGrace => ShutdownGrace ?? RequestTimeout;
     /// <summary>Most tokens a request may ask for per choice.</summary>
     public int MaxTokensLimit { get; init; } = 1024;
     /// <summary>How often models/NAME is checked for a newer version.</summary>
@@ -51,6 +58,7 @@ public sealed record ServiceOptions
         if (BatchWindow < TimeSpan.Zero) throw new ArgumentException($"--batch-window-ms must be >= 0, got {BatchWindow.TotalMilliseconds}");
         if (MaxRequestBodyBytes < 1024) throw new ArgumentException($"--max-body-bytes must be >= 1024, got {MaxRequestBodyBytes}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("--request-timeout-s must be > 0");
+        if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentException($"--shutdown-grace must be >= 0 seconds, got {ShutdownGrace.Value.TotalSeconds}");
         if (RetryAfterSeconds < 0) throw new ArgumentException($"Retry-After seconds must be >= 0, got {RetryAfterSeconds}");
         if (MaxTokensLimit < 1) throw new ArgumentException($"the max_tokens limit must be >= 1, got {MaxTokensLimit}");
         if (Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more, got {Threads}");

@@ -4,6 +4,7 @@ using OnnxRftPipeline.Sampler.Jobs;
 using OnnxRftPipeline.Service.Batching;
 using OnnxRftPipeline.Service.Hosting;
 using OnnxRftPipeline.Service.Models;
+using OnnxRftPipeline.Service.Security;
 
 namespace OnnxRftPipeline.Service.Jobs;
 
@@ -48,8 +49,10 @@ public sealed class SamplingJobs(ServiceOptions o, ModelRegistry models, BatchSc
             try
             {
                 job.Status = "running";
+                // The paths were checked at submit, but the job may have waited while the tree changed: again, now.
+                using var paths = JobPaths.Check(o.DataRoot!, job.Options);
                 using var source = new ScheduledCandidateSource(scheduler, job.Model);
-                var summary = await SampleJob.RunAsync(job.Options, source, new Progress(job), linked.Token);
+                var summary = await paths.RunAsync(options => SampleJob.RunAsync(options, source, new Progress(job), linked.Token));
                 job.Summary = summary;
                 job.Status = "succeeded";
             }

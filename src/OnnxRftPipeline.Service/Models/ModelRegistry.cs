@@ -10,7 +10,11 @@ namespace OnnxRftPipeline.Service.Models;
 /// version is loaded beside the old, swapped in for the next batches, and the old session is disposed when the
 /// batches still decoding on it finish. A version that fails to load is logged and skipped; the old one stays.
 /// Polling rather than a file watcher: an export writes many files, and a poll that sees the finished
-/// folder (exports stage under a dot-name and rename) never catches one half-written.
+/// folder (exports stage under a dot-name and rename) never catches one half-written. A folder copied in by
+/// other means (cp -r, rsync) can be seen half-copied ("rft_model.json missing", a truncated model.onnx): a failed
+/// version is tried again as soon as its files change (the copy went on) and otherwise after a backoff that doubles
+/// from the poll interval up to <see cref="MaxRetryBackoff"/>; its failure is logged once per change of its files,
+/// not on every poll.
 /// </summary>
 public sealed class ModelRegistry : BackgroundService
 {
@@ -19,7 +23,13 @@ public sealed class ModelRegistry : BackgroundService
     readonly string? _watchedRoot;
     readonly object _swapLock = new();
     LoadedModel _current;
-    string? _failedDir;
+    Failure? _failed;
+
+    /// <summary>Longest wait before an unchanged folder that failed to load is tried again.</summary>
+    public static readonly TimeSpan MaxRetryBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>The newest version folder's last failed load: its files' state then, and when to try it again unchanged.</summary>
+    sealed record Failure(string Dir, string Files, DateTime RetryAt, TimeSpan Backoff);
 
     public ModelRegistry(ServiceOptions options, ILogger<ModelRegistry> log)
     {
@@ -54,16 +64,26 @@ public sealed class ModelRegistry : BackgroundService
         string newest;
         try { newest = ModelFolder.NewestVersion(_watchedRoot); }
         catch (Exception e) when (e is IOException or InvalidDataException) { return false; }
-        if (newest == Current.Folder.Dir || newest == _failedDir) return false;
+        if (newest == Current.Folder.Dir) return false;
+        var files = FilesState(newest);
+        var failed = _failed;
+        bool changed = failed is null || failed.Dir != newest || failed.Files != files;
+        if (!changed && DateTime.UtcNow < failed!.RetryAt) return false;
         LoadedModel next;
         try { next = LoadedModel.Load(newest, _options.Threads, _options.Device); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Whatever is wrong with the new folder (bad JSON, missing file, a graph ORT rejects), the old version keeps serving.
-            _failedDir = newest;
-            _log.LogError("model version {Dir} failed to load, still serving {Version}: {Message}", newest, Current.Version, e.Message);
+            // Whatever is wrong with the new folder (half copied, bad JSON, a graph ORT rejects), the old version keeps
+            // serving; the folder is tried again when its files change, or after the backoff.
+            var backoff = changed ? _options.ModelPollInterval : TimeSpan.FromTicks(Math.Min(failed!.Backoff.Ticks * 2, MaxRetryBackoff.Ticks));
+            _failed = new Failure(newest, files, DateTime.UtcNow + backoff, backoff);
+            if (changed)
+                _log.LogError("model version {Dir} failed to load, still serving {Version} (tried again when its files change): {Message}", newest, Current.Version, e.Message);
+            else
+                _log.LogDebug("model version {Dir} still fails to load, next try in {Backoff}: {Message}", newest, backoff, e.Message);
             return false;
         }
+        _failed = null;
         LoadedModel old;
         lock (_swapLock)
         {
@@ -74,6 +94,17 @@ public sealed class ModelRegistry : BackgroundService
         old.Retire();
         _log.LogInformation("swapped in {Name} version {Version} (was {Old})", next.Name, next.Version, old.Version);
         return true;
+    }
+
+    /// <summary>Names, sizes and write times of the folder's files: changes while a copy into it goes on.</summary>
+    static string FilesState(string dir)
+    {
+        try
+        {
+            return string.Join('\n', new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories)
+                .Select(f => $"{Path.GetRelativePath(dir, f.FullName)}\t{f.Length}\t{f.LastWriteTimeUtc.Ticks}").Order(StringComparer.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return $"unreadable: {e.Message}"; }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -29,6 +29,15 @@ public class ServeVerbTests
     }
 
     [Fact]
+    public async Task A_negative_shutdown_grace_exits_2_naming_the_option()
+    {
+        var models = Directory.CreateTempSubdirectory("rft-serve-").FullName;
+        var (code, error) = await RftProcess.RunAsync("serve", "--model", models, "--shutdown-grace", "-1", "--port", "0");
+        Assert.Equal(CliHost.BadInput, code);
+        Assert.Contains("--shutdown-grace", error);
+    }
+
+    [Fact]
     public async Task A_missing_model_folder_exits_2()
     {
         Assert.Equal(CliHost.BadInput, await Rft("serve", "--model", Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid().ToString("N")), "--port", "0"));
