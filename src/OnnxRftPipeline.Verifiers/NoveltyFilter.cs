@@ -24,7 +24,7 @@ public sealed class NoveltyFilter : IVerifier
     readonly Entry[] corpus;
     readonly List<Entry> kept = [];
 
-    sealed record Entry(string Text, CharCounts Counts);
+    sealed record Entry(string Text, TextProfile Profile);
 
     public NoveltyFilter(FilterContext context, int minDistance, double? ratio = null, bool finalOnly = false)
     {
@@ -49,7 +49,7 @@ public sealed class NoveltyFilter : IVerifier
     Entry MakeEntry(string text)
     {
         var t = finalOnly ? FinalAnswer.FinalOrWhole(text) : text;
-        return new Entry(t, new CharCounts(t));
+        return new Entry(t, new TextProfile(t));
     }
 
     public ValueTask<VerifierResult> VerifyAsync(VerifyInput input, CancellationToken ct = default)
@@ -59,10 +59,10 @@ public sealed class NoveltyFilter : IVerifier
         var cand = MakeEntry(input.Candidate);
 
         // Why a bound: a full distance costs O(|a|·|b|) (tens of µs for a few hundred characters), and a corpus of
-        // thousands of texts × thousands of candidates would take tens of minutes. We only need exact distances for
-        // texts that could be below the bar or nearer than the nearest found so far; the character-count bound
-        // (CharCounts.LowerBound, O(distinct characters)) rules out the rest, and the result is the same as
-        // computing every distance: same verdict, same score, same nearest text.
+        // thousands of texts × thousands of candidates would take minutes to hours. We only need exact distances for
+        // texts that could be below the bar or nearer than the nearest found so far; lower bounds from lengths and
+        // character and bigram counts (TextProfile, O(distinct keys)) rule out the rest, and the result is the same
+        // as computing every distance: same verdict, same score, same nearest text (NoveltyPruningTests checks it).
         double best = 1.0;            // smallest term so far, capped at the bar
         string? bestKind = null;
         int bestIndex = -1, bestDistance = 0, bestLength = 0;
@@ -76,9 +76,11 @@ public sealed class NoveltyFilter : IVerifier
                 ct.ThrowIfCancellationRequested();
                 var t = texts[i];
                 Comparisons++;
-                int len = Math.Max(cand.Counts.Length, t.Counts.Length);
-                if (Term(Math.Abs(cand.Counts.Length - t.Counts.Length), len) >= best) continue;
-                if (Term(CharCounts.LowerBound(cand.Counts, t.Counts), len) >= best) continue;
+                // Cheapest bound first: length difference, then characters, then bigrams.
+                int len = Math.Max(cand.Profile.Length, t.Profile.Length);
+                if (Term(Math.Abs(cand.Profile.Length - t.Profile.Length), len) >= best) continue;
+                if (Term(TextProfile.CharBound(cand.Profile, t.Profile), len) >= best) continue;
+                if (Term(TextProfile.BigramBound(cand.Profile, t.Profile), len) >= best) continue;
                 DistancesComputed++;
                 int d = Levenshtein.GetDistance(cand.Text, t.Text);
                 double term = Term(d, len);
