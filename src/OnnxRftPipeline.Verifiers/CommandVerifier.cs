@@ -71,7 +71,7 @@ public sealed class CommandVerifier(string path, IReadOnlyList<string> args, Tim
 
             if (proc.ExitCode != 0)
                 throw new VerifierException($"cmd '{Display}': exited with code {proc.ExitCode}{Tail("stderr", stderr)}.");
-            return ParseOutput(stdout, stderr);
+            return ParseOutput(stdout, stderr).AsLeaf(Spec);
         }
     }
 

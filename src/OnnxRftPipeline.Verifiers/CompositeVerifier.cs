@@ -14,7 +14,8 @@ public enum CompositeMode
 /// <summary>
 /// Combines several verifiers. Spec: <c>all(A;B;...)</c>, <c>any(A;B;...)</c>, <c>mean(A;B;...)</c>, each with an
 /// optional <c>:threshold=T</c>; when a threshold is given, accepted = combined score ≥ T for every mode.
-/// Every child runs (no short-circuit) so the reason lists each verdict.
+/// Every child runs (no short-circuit) so the reason lists each verdict and <see cref="VerifierResult.Verdicts"/>
+/// holds every leaf's, the same leaves in the same order for every candidate.
 /// </summary>
 public sealed class CompositeVerifier(CompositeMode mode, IReadOnlyList<IVerifier> children, double? threshold = null) : IVerifier
 {
@@ -37,6 +38,9 @@ public sealed class CompositeVerifier(CompositeMode mode, IReadOnlyList<IVerifie
             _ => score >= 0.5,
         };
         var reason = $"{mode.ToString().ToLowerInvariant()}: " + string.Join("; ", results.Select(r => (r.Accepted ? "+" : "-") + r.Reason));
-        return new VerifierResult(score, accepted, reason);
+        // Leaves' verdicts, flattened depth-first; a child that reports none (an outside IVerifier) counts as one leaf.
+        var verdicts = new List<FilterVerdict>();
+        for (int i = 0; i < children.Count; i++) verdicts.AddRange(results[i].AsLeaf(children[i].Spec).Verdicts);
+        return new VerifierResult(score, accepted, reason) { Verdicts = verdicts };
     }
 }

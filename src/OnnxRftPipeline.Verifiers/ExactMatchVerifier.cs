@@ -31,9 +31,9 @@ public sealed partial class ExactMatchVerifier(TextNormalization norm = TextNorm
         var got = Normalize(wholeText ? input.Candidate : FinalAnswer.FinalOrWhole(input.Candidate));
         var want = Normalize(wholeText ? input.Answer : FinalAnswer.FinalOrWhole(input.Answer));
         bool ok = string.Equals(got, want, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-        return ValueTask.FromResult(ok
+        return ValueTask.FromResult((ok
             ? VerifierResult.Pass($"exact: '{Clip(got)}' matches")
-            : VerifierResult.Fail($"exact: '{Clip(got)}' != '{Clip(want)}'"));
+            : VerifierResult.Fail($"exact: '{Clip(got)}' != '{Clip(want)}'")).AsLeaf(Spec));
     }
 
     public static string Normalize(string s, TextNormalization norm) => norm switch

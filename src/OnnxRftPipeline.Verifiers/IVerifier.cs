@@ -9,7 +9,24 @@ public sealed record VerifierResult(double Score, bool Accepted, string Reason)
 {
     public static VerifierResult Pass(string reason) => new(1.0, true, reason);
     public static VerifierResult Fail(string reason) => new(0.0, false, reason);
+
+    /// <summary>
+    /// The verdict of every leaf verifier or filter of the spec, depth-first in spec order (a composite runs every
+    /// child, so the list always has one entry per leaf, in the same order for every candidate). A leaf's own result
+    /// holds one entry: itself. Lets a caller count, per filter, what it rejected (<see cref="FilterTally"/>) instead
+    /// of parsing <see cref="Reason"/>.
+    /// </summary>
+    public IReadOnlyList<FilterVerdict> Verdicts { get; init; } = [];
+
+    /// <summary>This result as a leaf's: with itself as its one verdict under <paramref name="spec"/>, unless it already
+    /// has verdicts. Every built-in leaf returns its result through this; an outside <see cref="IVerifier"/> may too.</summary>
+    public VerifierResult AsLeaf(string spec) =>
+        Verdicts.Count > 0 ? this : this with { Verdicts = [new FilterVerdict(spec, Accepted, Score, Reason)] };
 }
+
+/// <summary>One leaf's verdict inside a (possibly composite) result: its canonical spec, whether it accepted, its
+/// score and its reason.</summary>
+public sealed record FilterVerdict(string Spec, bool Accepted, double Score, string Reason);
 
 /// <summary>
 /// Scores a candidate response. Async because the external-command verifier runs a process;

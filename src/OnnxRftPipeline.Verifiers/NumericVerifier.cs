@@ -22,12 +22,12 @@ public sealed class NumericVerifier(double absTol = 1e-6, double relTol = 0) : I
         var got = FinalAnswer.ExtractNumber(input.Candidate, out var text);
         if (got is null)
             return ValueTask.FromResult(VerifierResult.Fail(
-                FinalAnswer.AfterMarker(input.Candidate) is not null ? "numeric: no number after ####" : "numeric: no number in the candidate"));
+                FinalAnswer.AfterMarker(input.Candidate) is not null ? "numeric: no number after ####" : "numeric: no number in the candidate").AsLeaf(Spec));
         var diff = Math.Abs(got.Value - want);
         bool ok = diff <= Math.Max(absTol, relTol * Math.Abs(want));
         var w = want.ToString("R", CultureInfo.InvariantCulture);
-        return ValueTask.FromResult(ok
+        return ValueTask.FromResult((ok
             ? VerifierResult.Pass($"numeric: {text} = {w}")
-            : VerifierResult.Fail($"numeric: {text} != {w}"));
+            : VerifierResult.Fail($"numeric: {text} != {w}")).AsLeaf(Spec));
     }
 }

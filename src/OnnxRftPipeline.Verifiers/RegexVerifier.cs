@@ -29,7 +29,10 @@ public sealed class RegexVerifier : IVerifier
 
     public string Spec { get; init; } = "regex";
 
-    public ValueTask<VerifierResult> VerifyAsync(VerifyInput input, CancellationToken ct = default)
+    public ValueTask<VerifierResult> VerifyAsync(VerifyInput input, CancellationToken ct = default) =>
+        ValueTask.FromResult(Judge(input).AsLeaf(Spec));
+
+    VerifierResult Judge(VerifyInput input)
     {
         var text = finalOnly ? FinalAnswer.FinalOrWhole(input.Candidate) : input.Candidate;
         Match m;
@@ -38,16 +41,16 @@ public sealed class RegexVerifier : IVerifier
         {
             throw new VerifierException($"{Spec}: matching took longer than 1 s; simplify the pattern.", e);
         }
-        if (!m.Success) return ValueTask.FromResult(VerifierResult.Fail("regex: no match"));
-        if (group is null) return ValueTask.FromResult(VerifierResult.Pass($"regex: matched '{ExactMatchVerifier.Clip(m.Value)}'"));
+        if (!m.Success) return VerifierResult.Fail("regex: no match");
+        if (group is null) return VerifierResult.Pass($"regex: matched '{ExactMatchVerifier.Clip(m.Value)}'");
         if (input.Answer is null)
             throw new VerifierException($"{Spec}: group={group} is compared with the reference answer, but the example has none.");
         var g = int.TryParse(group, out var n) ? m.Groups[n] : m.Groups[group];
         var got = g.Success ? g.Value.Trim() : null;
         var want = FinalAnswer.FinalOrWhole(input.Answer).Trim();
-        if (got is null) return ValueTask.FromResult(VerifierResult.Fail($"regex: group {group} did not participate in the match"));
-        return ValueTask.FromResult(got == want
+        if (got is null) return VerifierResult.Fail($"regex: group {group} did not participate in the match");
+        return got == want
             ? VerifierResult.Pass($"regex: group {group} '{ExactMatchVerifier.Clip(got)}' matches")
-            : VerifierResult.Fail($"regex: group {group} '{ExactMatchVerifier.Clip(got)}' != '{ExactMatchVerifier.Clip(want)}'"));
+            : VerifierResult.Fail($"regex: group {group} '{ExactMatchVerifier.Clip(got)}' != '{ExactMatchVerifier.Clip(want)}'");
     }
 }

@@ -49,6 +49,17 @@ internal sealed class SpecOptions
         return v;
     }
 
+    public int? Int(string key, int min = int.MinValue, int max = int.MaxValue)
+    {
+        var s = String(key);
+        if (s is null) return null;
+        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            throw Bad($"option '{key}' of '{node.Name}' must be a whole number, got '{s}'");
+        if (v < min || v > max)
+            throw Bad($"option '{key}' of '{node.Name}' must be in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}], got '{s}'");
+        return v;
+    }
+
     public bool? Bool(string key)
     {
         var s = String(key);
