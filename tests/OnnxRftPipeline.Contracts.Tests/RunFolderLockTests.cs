@@ -37,7 +37,9 @@ public sealed class RunFolderLockTests : IDisposable
         Directory.CreateDirectory(_dir);
         var lockFile = Path.Combine(_dir, RunFolderLock.FileName());
         // util-linux flock(1) takes the same exclusive flock .NET takes for FileShare.None, then the process is killed with SIGKILL.
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", lockFile, "sleep", "60"]) { UseShellExecute = false })!;
+        // -o: flock itself holds the lock, not the sleep it runs (an inherited descriptor would keep the lock alive in a child
+        // that outlives the kill by a moment, and the test would measure that race instead of the OS releasing a dead holder's lock).
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", "-o", lockFile, "sleep", "60"]) { UseShellExecute = false })!;
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {

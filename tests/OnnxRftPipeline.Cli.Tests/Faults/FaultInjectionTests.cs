@@ -144,7 +144,7 @@ public sealed class FaultInjectionTests(StraightCycle straight, ITestOutputHelpe
             using var child = RftChild.Start([.. Sample(outDir), .. resume ? ["--resume"] : Array.Empty<string>()]);
             Assert.True(await child.KillWhenAsync(() => PartCount(outDir) >= parts, Patience), $"sampling finished before {parts} part(s): {child.Error}");
             injected++;
-            Assert.True(PartCount(outDir) < 24, "the kill landed after the last part");
+            Assert.True(PartCount(outDir) < 24, $"the kill landed after the last part: {child.Error}");
             foreach (var f in Directory.GetFiles(outDir, "part-*.parquet")) finished.TryAdd(f, File.ReadAllBytes(f));
         }
         using (var resumed = RftChild.Start([.. Sample(outDir), "--resume"]))
@@ -172,10 +172,10 @@ public sealed class FaultInjectionTests(StraightCycle straight, ITestOutputHelpe
         var outDir = Out("killed");
         var runLog = Path.Combine(outDir, "run_log.jsonl");
         using (var first = RftChild.Start(Train(outDir)))   // 12 steps; the first periodic save is at step 2
-            Assert.True(await first.KillWhenAsync(() => Directory.Exists(Path.Combine(outDir, "checkpoint")), Patience), "training finished before its first save");
+            Assert.True(await first.KillWhenAsync(() => Directory.Exists(Path.Combine(outDir, "checkpoint")), Patience), $"training ended before its first save: {first.Error}");
         int epochsBefore = Events(runLog, "epoch");
         using (var second = RftChild.Start([.. Train(outDir), "--resume"]))
-            Assert.True(await second.KillWhenAsync(() => Events(runLog, "epoch") > epochsBefore, Patience), "training finished before epoch 1 ended");
+            Assert.True(await second.KillWhenAsync(() => Events(runLog, "epoch") > epochsBefore, Patience), $"training ended before epoch 1 did: {second.Error}");
         Assert.Equal(0, Events(runLog, "end"));
         using (var last = RftChild.Start([.. Train(outDir), "--resume"]))
             Assert.True(await last.WaitAsync(Patience) == 0, last.Error);
