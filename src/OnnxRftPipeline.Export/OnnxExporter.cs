@@ -1,3 +1,4 @@
+using OnnxRftPipeline.Contracts.Runtime;
 using OnnxRftPipeline.Contracts.Models;
 using OnnxRftPipeline.Contracts.Text;
 
@@ -103,22 +104,14 @@ public static class OnnxExporter
         Search = new GenAiSearch { MaxLength = contextLength, PastPresentShareBuffer = ops != GraphOps.Standard },
     };
 
-    /// <summary>rft_model.json's graph_ops value.</summary>
-    public static string GraphOpsName(GraphOps ops) => ops switch
-    {
-        GraphOps.Standard => "standard",
-        GraphOps.Contrib => "contrib",
-        GraphOps.StandardInPlace => "standard-inplace",
-        _ => throw new ArgumentOutOfRangeException(nameof(ops), ops, null),
-    };
+    static readonly Spelling<GraphOps> GraphOpsSpelling =
+        new((GraphOps.Standard, "standard"), (GraphOps.Contrib, "contrib"), (GraphOps.StandardInPlace, "standard-inplace"));
+
+    /// <summary>rft_model.json's graph_ops value, and the spelling of --ops, export_ops and bench's --ops.</summary>
+    public static string GraphOpsName(GraphOps ops) => GraphOpsSpelling.Name(ops);
 
     /// <summary>Parses a <see cref="GraphOpsName"/> value (case-insensitive); anything else is an error naming <paramref name="field"/>.</summary>
-    public static GraphOps ParseGraphOps(string? text, string field)
-    {
-        foreach (var ops in Enum.GetValues<GraphOps>())
-            if (string.Equals(GraphOpsName(ops), text?.Trim(), StringComparison.OrdinalIgnoreCase)) return ops;
-        throw new ArgumentException($"{field} takes {string.Join(", ", Enum.GetValues<GraphOps>().Select(GraphOpsName))}, got '{text}'");
-    }
+    public static GraphOps ParseGraphOps(string? text, string field) => GraphOpsSpelling.Parse(text, field);
 
     /// <summary>Renames the finished temp folder into place; with force the old version is moved aside first
     /// and deleted only after the new one is in place.</summary>

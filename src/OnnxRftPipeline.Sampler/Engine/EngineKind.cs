@@ -1,3 +1,5 @@
+using OnnxRftPipeline.Contracts.Runtime;
+
 namespace OnnxRftPipeline.Sampler.Engine;
 
 /// <summary>
@@ -6,21 +8,10 @@ namespace OnnxRftPipeline.Sampler.Engine;
 /// </summary>
 public enum EngineKind { Native, GenAi }
 
-/// <summary>The one spelling of an engine on the command line, in the cycle config and in lineage (<c>native</c>, <c>genai</c>), and its one parser.</summary>
+/// <summary>The spelling of an engine on the command line, in the cycle config and in lineage: <c>native</c>, <c>genai</c>.</summary>
 public static class EngineKinds
 {
-    public static string Name(EngineKind engine) => engine switch
-    {
-        EngineKind.Native => "native",
-        EngineKind.GenAi => "genai",
-        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, null),
-    };
-
-    /// <summary>Parses a <see cref="Name"/> value (case-insensitive); anything else is an error naming <paramref name="field"/>.</summary>
-    public static EngineKind Parse(string? text, string field)
-    {
-        foreach (var e in Enum.GetValues<EngineKind>())
-            if (string.Equals(Name(e), text?.Trim(), StringComparison.OrdinalIgnoreCase)) return e;
-        throw new ArgumentException($"{field} takes {string.Join(", ", Enum.GetValues<EngineKind>().Select(Name))}, got '{text}'");
-    }
+    static readonly Spelling<EngineKind> S = new((EngineKind.Native, "native"), (EngineKind.GenAi, "genai"));
+    public static string Name(EngineKind engine) => S.Name(engine);
+    public static EngineKind Parse(string? text, string field) => S.Parse(text, field);
 }
