@@ -131,8 +131,10 @@ public sealed class FaultInjectionTests(StraightCycle straight, ITestOutputHelpe
     public async Task Rft_sample_killed_twice_mid_job_resumes_to_the_straight_jobs_candidates_keeping_finished_parts()
     {
         string Out(string name) => Path.Combine(straight.Root, "sample", name);
+        // K = 64 so that each part takes long enough (tens of ms on a quiet machine) for a kill to land between parts; at K = 8
+        // a quiet machine wrote all 24 parts before the kill after part 4 took effect.
         string[] Sample(string outDir) => ["sample", "--model", Path.Combine(straight.Run, "models/probe/v1"), "--prompts", Path.Combine(straight.Run, "data/train"),
-            "--k", "8", "--max-new-tokens", "64", "--prompts-per-part", "1", "--threads", "1", "--verifier", "numeric", "--out", outDir];
+            "--k", "64", "--max-new-tokens", "64", "--prompts-per-part", "1", "--threads", "1", "--verifier", "numeric", "--out", outDir];
         using (var plain = RftChild.Start(Sample(Out("straight"))))
             Assert.True(await plain.WaitAsync(Patience) == 0, plain.Error);
 
